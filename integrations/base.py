@@ -1,0 +1,221 @@
+"""The contract every integration implements.
+
+An integration is a plain object registered by slug in ``integrations.registry``. It declares
+how to connect (``oauth`` or an API key), how to build the app's own SDK client from a
+connection, and the actions and triggers it offers. Each action and trigger declares its
+fields once; the editor form, publish-time validation and the data picker all read that one
+declaration.
+
+Integrations raise exactly one error type, ``IntegrationError``, whose flags alone tell the
+engine what to do: retry later, fail the step, or ask an admin to reconnect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from hub.connections.models import Connection
+
+
+class IntegrationError(Exception):
+    """A call to an app failed.
+
+    ``permanent`` — retrying will not help (bad input, object not found): fail the step.
+    ``reauth`` — the credentials are no longer accepted: refresh once, then the connection
+    needs reconnecting.
+    Neither — a passing fault (timeout, 5xx, 429): retry with backoff, waiting at least
+    ``retry_after`` seconds when the app said so.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        reauth: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.reauth = reauth
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return not (self.permanent or self.reauth)
+
+
+FieldKind = Literal["text", "long_text", "number", "bool", "choice", "date", "json", "list"]
+Effect = Literal["read", "write", "destructive"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChoicePage:
+    """One page of choices for a field; ``next_page`` is an opaque token or None when done."""
+
+    choices: list[Choice]
+    next_page: str | None = None
+
+
+@dataclass
+class Context:
+    """What an action, trigger or choices provider is given when it runs.
+
+    ``config`` holds the step's input after mapping: plain JSON values, never templates.
+    """
+
+    workspace_id: int
+    config: dict[str, Any] = field(default_factory=dict)
+    connection: Connection | None = None
+    run_id: int | None = None
+    step_key: str | None = None
+    integration: Integration | None = None
+
+    def client(self) -> Any:
+        """The app's SDK client bound to a fresh token of this step's connection."""
+        if self.integration is None or self.connection is None:
+            raise IntegrationError("This step has no connection.", permanent=True)
+        return self.integration.client(self.connection)
+
+
+ChoicesProvider = Callable[[Context, str, "str | None"], ChoicePage]
+FieldsProvider = Callable[[Context], "list[Field]"]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = False
+    help: str = ""
+    default: Any = None
+    # A fixed list of choices, or a provider that loads them live through the connection.
+    choices: tuple[Choice, ...] = ()
+    dynamic_choices: ChoicesProvider | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputField:
+    key: str
+    label: str
+    kind: FieldKind = "text"
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: str
+    run: Callable[[Context], dict[str, Any]]
+    fields: tuple[Field, ...] = ()
+    outputs: tuple[OutputField, ...] = ()
+    sample: Mapping[str, Any] = field(default_factory=dict)
+    effect: Effect = "write"
+    help: str = ""
+    # Further fields that depend on earlier choices (a Notion data source's properties).
+    fields_provider: FieldsProvider | None = None
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """New items found by a poll, oldest first, and the cursor to resume from next time."""
+
+    items: list[dict[str, Any]]
+    cursor: Any = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    key: str
+    label: str
+    fields: tuple[Field, ...] = ()
+    outputs: tuple[OutputField, ...] = ()
+    sample: Mapping[str, Any] = field(default_factory=dict)
+    help: str = ""
+    # Polling triggers: (context, cursor) -> PollResult. Each item needs a stable "id".
+    poll: Callable[[Context, Any], PollResult] | None = None
+
+
+ClientAuth = Literal["basic", "body", "query"]
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How an app does OAuth 2. URLs are callables so they follow settings at call time."""
+
+    authorize_url: Callable[[], str]
+    token_url: Callable[[], str]
+    # Prefix of the CLIENT_ID / CLIENT_SECRET environment variables, e.g. "GOOGLE".
+    env_prefix: str
+    scopes: tuple[str, ...] = ()
+    scope_param: str = "scope"
+    scope_separator: str = " "
+    client_auth: ClientAuth = "body"
+    token_request: Literal["form", "json"] = "form"
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    pkce: bool = False
+    refreshes: bool = False
+    revoke_url: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """The external account behind a token: a stable id and the name people know it by."""
+
+    external_id: str
+    label: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Integration:
+    slug: str = ""
+    name: str = ""
+    oauth: OAuthSpec | None = None
+    # True for apps connected with an API key (LLM providers) rather than OAuth.
+    uses_api_key: bool = False
+    actions: Mapping[str, Action] = {}
+    triggers: Mapping[str, Trigger] = {}
+
+    def client(self, connection: Connection) -> Any:
+        raise NotImplementedError
+
+    def account(self, token: Mapping[str, Any]) -> Account:
+        """Label the connection from the token response (or one identity call)."""
+        raise NotImplementedError
+
+    def check(self, connection: Connection) -> str:
+        """Call the app's identity endpoint; return a short description or raise."""
+        raise NotImplementedError
+
+    def revoke(self, connection: Connection) -> None:
+        """Revoke the connection's token at the app, where the app has an endpoint."""
+
+    def action(self, key: str) -> Action:
+        try:
+            return self.actions[key]
+        except KeyError:
+            raise IntegrationError(
+                f"{self.name} has no action “{key}”.", permanent=True
+            ) from None
+
+    def trigger(self, key: str) -> Trigger:
+        try:
+            return self.triggers[key]
+        except KeyError:
+            raise IntegrationError(
+                f"{self.name} has no trigger “{key}”.", permanent=True
+            ) from None

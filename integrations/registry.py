@@ -1,0 +1,31 @@
+"""Every integration, by slug. Explicit on purpose: adding one is a line here, and nothing is
+discovered through import side effects. Modules are imported on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from integrations.base import Integration, IntegrationError
+
+INTEGRATIONS: dict[str, str] = {
+    "notion": "integrations.notion.app:NotionIntegration",
+    "slack": "integrations.slack.app:SlackIntegration",
+    "gmail": "integrations.gmail.app:GmailIntegration",
+    "clickup": "integrations.clickup.app:ClickUpIntegration",
+    "builtin": "integrations.builtin.app:BuiltinIntegration",
+}
+
+
+@cache
+def get(slug: str) -> Integration:
+    try:
+        path = INTEGRATIONS[slug]
+    except KeyError:
+        raise IntegrationError(f"There is no app called “{slug}”.", permanent=True) from None
+    module_name, class_name = path.split(":")
+    return getattr(import_module(module_name), class_name)()
+
+
+def available() -> list[str]:
+    return list(INTEGRATIONS)

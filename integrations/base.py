@@ -49,6 +49,27 @@ class IntegrationError(Exception):
         return not (self.permanent or self.reauth)
 
 
+class StopRun(Exception):
+    """Raised by a step to end the run early without failing it (a filter that did not pass)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WaitUntil(Exception):
+    """Raised by a step to park the run until ``resume_at`` (an aware datetime).
+
+    The engine records the step as waiting and re-enqueues the run with that ETA; no worker
+    sleeps. When the run resumes the step is called again with ``ctx.resumed`` set.
+    """
+
+    def __init__(self, resume_at: Any, output: dict[str, Any] | None = None) -> None:
+        super().__init__(str(resume_at))
+        self.resume_at = resume_at
+        self.output = output or {}
+
+
 FieldKind = Literal["text", "long_text", "number", "bool", "choice", "date", "json", "list"]
 Effect = Literal["read", "write", "destructive"]
 
@@ -80,6 +101,8 @@ class Context:
     run_id: int | None = None
     step_key: str | None = None
     integration: Integration | None = None
+    # True when a step that raised WaitUntil is called again after its wait.
+    resumed: bool = False
 
     def client(self) -> Any:
         """The app's SDK client bound to a fresh token of this step's connection."""

@@ -188,7 +188,7 @@ class OAuthSpec:
     scope_param: str = "scope"
     scope_separator: str = " "
     client_auth: ClientAuth = "body"
-    token_request: Literal["form", "json"] = "form"
+    token_request: Literal["form", "json"] = "form"  # noqa: S105  (a body format, not a secret)
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     pkce: bool = False
     refreshes: bool = False
@@ -231,14 +231,10 @@ class Integration:
         try:
             return self.actions[key]
         except KeyError:
-            raise IntegrationError(
-                f"{self.name} has no action “{key}”.", permanent=True
-            ) from None
+            raise IntegrationError(f"{self.name} has no action “{key}”.", permanent=True) from None
 
     def trigger(self, key: str) -> Trigger:
         try:
             return self.triggers[key]
         except KeyError:
-            raise IntegrationError(
-                f"{self.name} has no trigger “{key}”.", permanent=True
-            ) from None
+            raise IntegrationError(f"{self.name} has no trigger “{key}”.", permanent=True) from None

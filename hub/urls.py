@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from hub import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("connections/", include("hub.connections.urls")),
+    path("recipes/", include("hub.recipes.urls")),
+    path("runs/", include("hub.engine.urls")),
+    path("", include("hub.accounts.urls")),
+    path("", include("hub.system.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler400 = "hub.views.bad_request"
+handler403 = "hub.views.permission_denied"
+handler404 = "hub.views.page_not_found"
+handler500 = "hub.views.server_error"

@@ -1,0 +1,177 @@
+"""Shared fixtures: the standard workspace with an admin and a member, a second workspace for
+scoping tests, and a real Celery worker process for behaviour that depends on one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from hub.accounts.models import Membership, User, Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def using_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def using_redis() -> bool:
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
+@pytest.fixture
+def workspace(db) -> Workspace:
+    return Workspace.objects.create(name="Acme")
+
+
+@pytest.fixture
+def other_workspace(db) -> Workspace:
+    return Workspace.objects.create(name="Globex")
+
+
+def make_user(email: str, workspace: Workspace | None, role: str) -> User:
+    user = User.objects.create_user(email, PASSWORD, first_name=email.split("@")[0].title())
+    if workspace is not None:
+        Membership.objects.create(workspace=workspace, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def admin_user(workspace) -> User:
+    return make_user("ada@acme.test", workspace, Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def member_user(workspace) -> User:
+    return make_user("max@acme.test", workspace, Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def outsider(other_workspace) -> User:
+    return make_user("olga@globex.test", other_workspace, Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member_user):
+    client.force_login(member_user)
+    return client
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test uses (the test database), for a child process."""
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    return f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}{port}/{params['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` process on its own queue, reading the test database."""
+
+    def __init__(self, queue: str, concurrency: int = 1, extra_env: dict | None = None):
+        self.queue = queue
+        self.concurrency = concurrency
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen | None = None
+        self.log_path = ROOT / "var" / f"worker-{queue}.log"
+
+    def start(self) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for_subprocess(),
+            "CELERY_QUEUE": self.queue,
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(  # noqa: S603  (our own command line)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hub",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(self.concurrency),
+                "--queues",
+                self.queue,
+                "--hostname",
+                f"{self.queue}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The worker exited early:\n{self.log()}")
+            if "ready." in self.log():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"The worker did not start in {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """Route tasks sent by this test to a queue of its own, so parallel runs never mix."""
+    from hub.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    yield queue
+    app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, celery_queue):
+    worker = WorkerProcess(celery_queue).start()
+    yield worker
+    worker.stop()

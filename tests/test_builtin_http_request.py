@@ -494,3 +494,59 @@ def test_pinned_tls_connection_keeps_the_host_name_for_sni():
     conn = pool._new_conn()
     assert conn.host == "example.test"
     session.close()
+
+
+def test_https_is_pinned_and_still_verifies_the_host_name(tmp_path, monkeypatch, guard):
+    """TLS goes to the checked address while SNI and certificate checks use the name."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603
+        [  # noqa: S607
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=pinned.test",
+            "-addext",
+            "subjectAltName=DNS:pinned.test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    real_session = http_request.pinned_session
+
+    def trusting(ip):
+        session = real_session(ip)
+        session.verify = str(cert)
+        return session
+
+    monkeypatch.setattr(http_request, "pinned_session", trusting)
+    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1"])
+    try:
+        out = call(url=f"https://pinned.test:{port}/json")
+        assert out["json"]["host"] == f"pinned.test:{port}"
+        # The same server under another name fails the certificate check: the name is used.
+        with pytest.raises(IntegrationError):
+            call(url=f"https://other.test:{port}/json")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert {a[0] for a in guard} == {"127.0.0.1"}

@@ -178,3 +178,29 @@ def test_friendly_404(admin_client):
     response = admin_client.get("/no/such/page/")
     assert response.status_code == 404
     assert "There is nothing here" in response.content.decode()
+
+
+def test_password_reset_by_email(client, admin_user):
+    client.post(reverse("account_reset_password"), {"email": admin_user.email})
+    link = re.search(r"http://\S+/accounts/password/reset/key/\S+/", mail.outbox[-1].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form = client.get("/" + path, follow=True)
+    assert form.status_code == 200
+    new_password = "a brand new long passphrase"
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else "/" + path,
+        {"password1": new_password, "password2": new_password},
+    )
+    assert done.status_code == 302
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(new_password)
+
+
+def test_two_factor_setup_asks_for_the_password_then_offers_an_app(admin_client):
+    first = admin_client.get(reverse("mfa_activate_totp"))
+    assert first.status_code == 302
+    assert first["Location"].startswith(reverse("account_reauthenticate"))
+    admin_client.post(first["Location"], {"password": PASSWORD})
+    page = admin_client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    assert "Authenticator" in page.content.decode()

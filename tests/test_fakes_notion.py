@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 from notion_client import APIErrorCode, APIResponseError, Client
+from notion_client.errors import UnknownHTTPResponseError
 from notion_client.helpers import collect_paginated_api
 
 from tests.fakes.kit import consent
@@ -312,3 +313,17 @@ def test_server_errors_use_known_codes(notion):
     with pytest.raises(APIResponseError) as err:
         client(notion).users.me()
     assert err.value.code == APIErrorCode.ServiceUnavailable
+
+
+def test_token_endpoint_errors_are_not_api_response_errors(notion):
+    # The OAuth-shaped body has no "code", so notion-client cannot map it to APIErrorCode.
+    oauth = Client(base_url=notion.base_url, retry=False).oauth
+    with pytest.raises(UnknownHTTPResponseError) as err:
+        oauth.token(
+            client_id=notion.client_id,
+            client_secret=notion.client_secret,
+            grant_type="refresh_token",
+            refresh_token="nrt_unknown",
+        )
+    assert err.value.status == 400
+    assert '"invalid_grant"' in err.value.body

@@ -32,14 +32,16 @@ def clickup_error(response: requests.Response) -> IntegrationError:
     err = str(body.get("err") or "") if isinstance(body, dict) else ""
     ecode = str(body.get("ECODE") or "") if isinstance(body, dict) else ""
     status = response.status_code
-    if status == 401 or ecode in AUTH_ECODES:
-        return IntegrationError("ClickUp no longer accepts this connection.", reauth=True)
+    # ClickUp answers 401 for a Workspace the token was not authorised for, too: that one
+    # is fixed by reconnecting and ticking the Workspace, not by refreshing.
     if ecode in TEAM_ECODES:
         return IntegrationError(
             "That ClickUp Workspace is not authorised for this connection. Reconnect ClickUp "
             "and tick it.",
             permanent=True,
         )
+    if status == 401 or ecode in AUTH_ECODES:
+        return IntegrationError("ClickUp no longer accepts this connection.", reauth=True)
     if status == 429:
         retry = http.retry_after_seconds(response.headers)
         reset = response.headers.get("X-RateLimit-Reset")
@@ -63,9 +65,9 @@ def clickup_error(response: requests.Response) -> IntegrationError:
 class ClickUpClient:
     def __init__(self, token: str, base_url: str | None = None) -> None:
         self.base_url = (base_url or settings.CLICKUP_API_URL).rstrip("/")
-        # Personal tokens (pk_) go bare in the header; OAuth tokens as a Bearer token.
-        auth = token if token.startswith("pk_") else f"Bearer {token}"
-        self._headers = {"Authorization": auth, "Accept": "application/json"}
+        # The token is the whole header, no scheme: what ClickUp's v2 docs show for both
+        # personal and OAuth tokens.
+        self._headers = {"Authorization": token, "Accept": "application/json"}
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = http.request(

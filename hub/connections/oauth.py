@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -61,7 +61,8 @@ class TokenError(Exception):
 @dataclass(frozen=True)
 class ClientCredentials:
     client_id: str
-    client_secret: str
+    # Kept out of repr: Django's template debug log prints whole contexts.
+    client_secret: str = field(repr=False)
     # "environment", "workspace" or "deployment": where they came from, for the setup page.
     source: str
 

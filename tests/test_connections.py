@@ -10,7 +10,13 @@ from hub.connections.models import Connection
 from integrations import registry
 from integrations.base import Context, IntegrationError
 from tests.conftest import make_user
-from tests.test_connections_support import connect_ok
+from tests.test_connections_support import (  # noqa: F401  (fixtures)
+    clickup,
+    connect_ok,
+    google,
+    notion,
+    slack,
+)
 
 
 def ctx_for(conn: Connection, **config) -> Context:

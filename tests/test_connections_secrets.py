@@ -11,7 +11,13 @@ from django.db import connection as db
 from hub.accounts.models import AuditEvent
 from integrations import registry
 from integrations.base import Context, IntegrationError
-from tests.test_connections_support import connect_ok
+from tests.test_connections_support import (  # noqa: F401  (fixtures)
+    clickup,
+    connect_ok,
+    google,
+    notion,
+    rotating_slack,
+)
 
 
 @pytest.fixture

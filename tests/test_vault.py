@@ -19,8 +19,11 @@ from hub.connections import tasks, vault
 from hub.connections.models import Connection, OAuthApp
 from hub.connections.signals import connection_broken
 from integrations.base import IntegrationError
-from tests.test_connections_support import (
+from tests.test_connections_support import (  # noqa: F401  (fixtures)
     connect_ok,
+    google,
+    notion,
+    rotating_slack,
 )
 
 

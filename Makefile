@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap
-	PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile --port $(PORT) start
+	$(VENV)/bin/honcho --procfile Procfile start --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -49,9 +49,12 @@ def test_healthz_without_worker_says_how_to_start_one(client, monkeypatch):
 def test_healthz_unreachable_broker(client, settings, monkeypatch):
     beat("worker", 1)
     beat("scheduler", 1)
+    from kombu import Connection
+
     from hub.celery import app
 
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # Nothing listens on port 1: the same failure as a broker that is down.
+    monkeypatch.setattr(app, "connection_for_write", lambda: Connection("redis://127.0.0.1:1/0"))
     response = client.get("/healthz")
     assert response.status_code == 503
     reason = response.json()["broker"]

@@ -7,7 +7,9 @@ from hub.accounts.models import Membership
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
-    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER
+    )
 
     def __init__(self, *args, workspace=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hub.accounts.context_processors.workspace",
+                "hub.connections.context_processors.broken_connections",
             ],
         },
     },
@@ -255,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HEARTBEAT_SECONDS,
         "options": {"expires": HEARTBEAT_SECONDS},
     },
+    "refresh-expiring-connections": {
+        "task": "hub.connections.tasks.refresh_expiring",
+        "schedule": 300,
+        "options": {"expires": 300},
+    },
 }
 
 # The apps' addresses. Every external URL is a setting so the same code runs against the
@@ -284,7 +290,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"scrub_secrets": {"()": "hub.connections.log_filters.ScrubSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs request lines with their query strings (ClickUp's token exchange).
+        "urllib3.connectionpool": {"filters": ["scrub_secrets"]},
+    },
 }

@@ -1,0 +1,328 @@
+"""Plain JSON values as the mapping language sees them: the limits, the one error type,
+text conversion, bounded copying and lookups that only ever go into dicts and lists."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MAX_TEMPLATE_CHARS = 100_000
+MAX_REFERENCES = 100
+MAX_FILTERS = 20
+MAX_PATH_SEGMENTS = 50
+MAX_CONFIG_DEPTH = 32
+MAX_CONFIG_NODES = 10_000
+MAX_VALUE_DEPTH = 64
+MAX_OUTPUT_CHARS = 1_000_000
+MAX_LIST_ITEMS = 100_000
+
+Segment = str | int
+
+_SEGMENT = re.compile(r"[\w-]+")
+
+
+class MappingError(ValueError):
+    """A template could not be read or rendered.
+
+    ``message`` says what is wrong; ``field`` is the config field it was found in (dotted,
+    e.g. ``blocks.0.text``) and ``step`` the step's key, when known. ``str()`` puts them
+    together: ``Step “notify”, field “text”: there is no “steps.sumarize” — …``.
+    """
+
+    def __init__(self, message: str, field: str | None = None, *, step: str | None = None):
+        self.message = message
+        self.field = field
+        self.step = step
+        super().__init__(self._full())
+
+    def _full(self) -> str:
+        where = []
+        if self.step:
+            where.append(f"Step “{self.step}”")
+        if self.field:
+            where.append(f"field “{self.field}”")
+        prefix = ", ".join(where)
+        if prefix:
+            prefix = prefix[0].upper() + prefix[1:]
+            return f"{prefix}: {self.message}"
+        return self.message
+
+    def located(self, field: str | None = None, step: str | None = None) -> MappingError:
+        return MappingError(self.message, self.field or field, step=self.step or step)
+
+
+# --------------------------------------------------------------------------- values
+
+Segment = str | int
+
+_NAME = re.compile(r"[^\W\d][\w-]*")
+_SEGMENT = re.compile(r"[\w-]+")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?\Z")
+_DUNDER = re.compile(r"__\w*__\Z")
+
+
+def dotted(path: Iterable[Segment]) -> str:
+    out = ""
+    for seg in path:
+        if isinstance(seg, int):
+            out += f".{seg}"
+        elif _SEGMENT.fullmatch(seg):
+            out += f".{seg}" if out else seg
+        else:
+            out += f"[{json.dumps(seg, ensure_ascii=False)}]"
+    return out
+
+
+class Missing:
+    """A path that led nowhere; carries the member-facing reason until a default replaces it."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Budget:
+    def __init__(self, limit: int = MAX_OUTPUT_CHARS) -> None:
+        self.remaining = limit
+
+    def spend(self, n: int) -> None:
+        self.remaining -= n
+        if self.remaining < 0:
+            raise MappingError(
+                f"The result is larger than {MAX_OUTPUT_CHARS:,} characters; "
+                "use a filter such as truncate to shorten it."
+            )
+
+
+def plain(value: Any, budget: Budget | None = None) -> Any:
+    """A copy of ``value`` made only of JSON types, checked for depth and size.
+
+    Iterative, so deep data cannot exhaust the interpreter's stack.
+    """
+    budget = budget or Budget()
+    if not isinstance(value, dict | list | tuple):
+        budget.spend(scalar_size(value))
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
+    while stack:
+        src, parent, slot, depth = stack.pop()
+        if depth > MAX_VALUE_DEPTH:
+            raise MappingError(f"This value is nested more than {MAX_VALUE_DEPTH} levels deep.")
+        if isinstance(src, dict):
+            copy: dict[str, Any] = {}
+            parent[slot] = copy
+            budget.spend(2)
+            for k, v in src.items():
+                if not isinstance(k, str):
+                    raise MappingError("This value is not plain data (an object key is not text).")
+                budget.spend(len(k) + 4)
+                if isinstance(v, dict | list | tuple):
+                    copy[k] = None
+                    stack.append((v, copy, k, depth + 1))
+                else:
+                    budget.spend(scalar_size(v))
+                    copy[k] = v
+        else:
+            items: list[Any] = [None] * len(src)
+            parent[slot] = items
+            budget.spend(2 + len(src))
+            for i, v in enumerate(src):
+                if isinstance(v, dict | list | tuple):
+                    stack.append((v, items, i, depth + 1))
+                else:
+                    budget.spend(scalar_size(v))
+                    items[i] = v
+    return root[0]
+
+
+def scalar_size(value: Any) -> int:
+    if value is None or isinstance(value, bool):
+        return 5
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, int):
+        return max(1, value.bit_length() // 3)
+    if isinstance(value, float):
+        return 24
+    raise MappingError(f"This value is not plain data ({type(value).__name__}).")
+
+
+def to_json(value: Any, budget: Budget | None = None) -> str:
+    copy = plain(value, budget)
+    try:
+        return json.dumps(copy, ensure_ascii=False, separators=(",", ":"))
+    except ValueError as exc:
+        raise MappingError(f"This value cannot be written as text: {exc}") from None
+
+
+def to_text(value: Any, budget: Budget | None = None) -> str:
+    """A value as it appears inside text: null as nothing, booleans as true/false, lists and
+    objects as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:
+            raise MappingError("This number is too long to write as text.") from None
+    if isinstance(value, float):
+        # 3.0 reads as "3" to a member; larger or fractional values keep Python's shortest form.
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    return to_json(value, budget)
+
+
+def kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "not plain data"
+
+
+def resolve(data: Mapping[str, Any], path: tuple[Segment, ...]) -> Any:
+    """Follow ``path`` through dicts and lists only; a dead end is a ``Missing``."""
+    current: Any = data if isinstance(data, dict) else dict(data)
+    for i, seg in enumerate(path):
+        here = dotted(path[:i])
+        if isinstance(current, dict):
+            key = str(seg)
+            if key in current:
+                current = current[key]
+                continue
+            return Missing(no_such(path[: i + 1], current.keys()))
+        if isinstance(current, list | tuple):
+            index = as_index(seg)
+            if index is None:
+                return Missing(
+                    f"“{here}” is a list; use a position such as “{here}.0”, not “{seg}”"
+                )
+            if -len(current) <= index < len(current):
+                current = current[index]
+                continue
+            return Missing(f"“{here}” has {len(current)} items, so there is no item {index}")
+        if current is None:
+            return Missing(f"“{here}” is empty, so it has no “{seg}”")
+        return Missing(f"“{here}” is {kind(current)}, so it has no “{seg}”")
+    return current
+
+
+def as_index(seg: Segment) -> int | None:
+    if isinstance(seg, int):
+        return seg
+    if re.fullmatch(r"-?\d+", seg):
+        return int(seg)
+    return None
+
+
+def no_such(path: tuple[Segment, ...], keys: Iterable[Any]) -> str:
+    name = dotted(path)
+    parent = path[:-1]
+    options = [str(k) for k in keys][:1000]
+    close = difflib.get_close_matches(str(path[-1]), options, n=1, cutoff=0.6)
+    if close:
+        return f"there is no “{name}” — did you mean “{dotted((*parent, close[0]))}”?"
+    if parent == ("steps",):
+        return f"there is no step “{path[-1]}” before this one"
+    return f"there is no “{name}”"
+
+
+# --------------------------------------------------------------------------- dates and HTML
+
+
+def parse_datetime(value: Any, tz: ZoneInfo | None = None) -> datetime:
+    """A date from ISO-8601 text or Unix seconds/milliseconds, as an aware datetime.
+
+    Times without an offset are taken to be in ``tz`` (UTC when not given).
+    """
+    tz = tz or ZoneInfo("UTC")
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError("no date given")
+    numeric = isinstance(value, int | float) or (
+        isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value)
+    )
+    if numeric:
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not a date")
+        if abs(number) >= 1e11:
+            number /= 1000
+        try:
+            return datetime.fromtimestamp(number, tz=UTC).astimezone(tz)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("this timestamp is out of range") from None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError("not a date")
+    text = value.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def zone(name: Any) -> ZoneInfo:
+    """An IANA time zone by name; ValueError with a member-facing message otherwise."""
+    text = to_text(name).strip()
+    message = f"“{text[:40]}” is not a time zone; use a name such as Asia/Seoul"
+    if not text or len(text) > 64 or ".." in text or text.startswith("/"):
+        raise ValueError(message)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(message) from None
+
+
+def strip_html(text: str) -> str:
+    """Tags removed (script and style with their content), entities decoded; linear time."""
+    lower = text.lower()
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        j = text.find("<", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        k = text.find(">", j)
+        if k < 0:
+            out.append(text[j:])
+            break
+        tag = lower[j + 1 : k].strip()
+        i = k + 1
+        for block in ("script", "style"):
+            if tag.startswith(block) and (len(tag) == len(block) or not tag[len(block)].isalnum()):
+                close = lower.find(f"</{block}", i)
+                if close < 0:
+                    i = n
+                else:
+                    end = text.find(">", close)
+                    i = n if end < 0 else end + 1
+                break
+        if tag.startswith(("br", "p", "/p", "div", "/div", "li", "tr")):
+            out.append(" ")
+    return html.unescape(re.sub(r"[ \t]{2,}", " ", "".join(out))).strip()

@@ -175,3 +175,127 @@ def celery_worker_process(transactional_db, celery_queue):
     worker = WorkerProcess(celery_queue).start()
     yield worker
     worker.stop()
+
+
+# ---------------------------------------------------------------- the recipe engine
+
+
+class _KitIntegration:
+    """A stand-in app for engine tests: each action does one thing the engine must handle."""
+
+    slug = "kit"
+    name = "Kit"
+    oauth = None
+    uses_api_key = False
+    calls: list = []
+    failures: dict = {}
+
+    def __init__(self):
+        from integrations.base import Action, Field, IntegrationError, StopRun, WaitUntil
+
+        kit = type(self)
+
+        def echo(ctx):
+            kit.calls.append((ctx.step_key, dict(ctx.config)))
+            return dict(ctx.config)
+
+        def flaky(ctx):
+            kit.calls.append((ctx.step_key, dict(ctx.config)))
+            left = kit.failures.get(ctx.step_key, 0)
+            if left:
+                kit.failures[ctx.step_key] = left - 1
+                raise IntegrationError(
+                    ctx.config.get("message", "flaky"),
+                    permanent=bool(ctx.config.get("permanent")),
+                    reauth=bool(ctx.config.get("reauth")),
+                    retry_after=ctx.config.get("retry_after"),
+                )
+            return {"ok": True}
+
+        def stop(ctx):
+            raise StopRun(ctx.config.get("reason", "no match"))
+
+        def wait(ctx):
+            from datetime import timedelta
+
+            from django.utils import timezone
+
+            kit.calls.append((ctx.step_key, {"resumed": ctx.resumed}))
+            if ctx.resumed:
+                return {"waited": True}
+            raise WaitUntil(timezone.now() + timedelta(seconds=ctx.config.get("seconds", 60)))
+
+        def slow(ctx):
+            time.sleep(float(ctx.config.get("seconds", 1)))
+            return {"slept": True}
+
+        def big(ctx):
+            return {"text": "x" * int(ctx.config.get("size", 10))}
+
+        def boom(ctx):
+            raise RuntimeError("a bug")
+
+        any_fields = (
+            Field("text", "Text"),
+            Field("value", "Value", kind="json"),
+            Field("items", "Items", kind="list"),
+        )
+        self.actions = {
+            "echo": Action("echo", "Echo", echo, fields=any_fields, sample={"text": "hi"}),
+            "need": Action("need", "Need", echo, fields=(Field("text", "Text", required=True),)),
+            "flaky": Action(
+                "flaky",
+                "Flaky",
+                flaky,
+                fields=(
+                    Field("message", "Message"),
+                    Field("permanent", "Permanent", kind="bool"),
+                    Field("reauth", "Reauth", kind="bool"),
+                    Field("retry_after", "Retry after", kind="number"),
+                ),
+            ),
+            "stop": Action("stop", "Stop", stop, fields=(Field("reason", "Reason"),)),
+            "wait": Action("wait", "Wait", wait, fields=(Field("seconds", "Seconds"),)),
+            "slow": Action("slow", "Slow", slow, fields=(Field("seconds", "Seconds"),)),
+            "big": Action("big", "Big", big, fields=(Field("size", "Size"),)),
+            "boom": Action("boom", "Boom", boom),
+        }
+        self.triggers = {}
+
+    def action(self, key):
+        return self.actions[key]
+
+
+@pytest.fixture
+def kit(monkeypatch):
+    """Register the stand-in ``kit`` app for this test."""
+    from integrations import registry
+
+    registry.get.cache_clear()
+    original = registry.get.__wrapped__
+
+    def get(slug):
+        if slug == "kit":
+            return _KitIntegration()
+        return original(slug)
+
+    monkeypatch.setattr(registry, "get", get)
+    _KitIntegration.calls = []
+    _KitIntegration.failures = {}
+    return _KitIntegration
+
+
+def make_recipe(workspace, steps, *, trigger=None, name="Test recipe", publish=True):
+    """Import and (by default) publish a recipe from steps given as dicts."""
+    from hub.recipes.services import import_recipe
+
+    document = {
+        "format": "toolstack.recipe/1",
+        "name": name,
+        "trigger": trigger or {"app": "manual"},
+        "steps": steps,
+    }
+    recipe, problems = import_recipe(workspace, document, publish=publish)
+    assert not problems, problems
+    recipe.refresh_from_db()
+    return recipe

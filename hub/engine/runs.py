@@ -88,6 +88,7 @@ def cancel(run: Run) -> bool:
 def replay(run: Run, user=None) -> Run:
     """A new run of the same version and trigger data that starts at the failed step: the
     steps that succeeded before it are carried over, not run again."""
+    run.refresh_from_db()
     if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
         raise RunError("Only a failed or cancelled run can be replayed.")
     now = timezone.now()

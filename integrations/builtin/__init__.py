@@ -1,0 +1,1 @@
+"""Steps that need no app: filter, formatter, delay and HTTP request."""

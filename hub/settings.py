@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hub.accounts.context_processors.workspace",
+                "hub.connections.context_processors.broken_connections",
             ],
         },
     },
@@ -253,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hub.system.tasks.heartbeat",
         "schedule": HEARTBEAT_SECONDS,
         "options": {"expires": HEARTBEAT_SECONDS},
+    },
+    "refresh-expiring-connections": {
+        "task": "hub.connections.tasks.refresh_expiring",
+        "schedule": 300,
+        "options": {"expires": 300},
     },
 }
 

@@ -196,6 +196,16 @@ class OAuthSpec:
 
 
 @dataclass(frozen=True)
+class TokenSet:
+    """What a token endpoint granted, in one shape for every app."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_in: float | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Account:
     """The external account behind a token: a stable id and the name people know it by."""
 
@@ -216,6 +226,28 @@ class Integration:
     def client(self, connection: Connection) -> Any:
         raise NotImplementedError
 
+    def token_set(self, token: Mapping[str, Any]) -> TokenSet:
+        """Read a token-endpoint answer (code exchange or refresh). Standard OAuth by default."""
+        scope = token.get("scope") or ""
+        separator = self.oauth.scope_separator if self.oauth else " "
+        expires_in = token.get("expires_in")
+        return TokenSet(
+            access_token=str(token["access_token"]),
+            refresh_token=token.get("refresh_token") or None,
+            expires_in=float(expires_in) if expires_in else None,
+            scopes=tuple(s for s in str(scope).replace(separator, " ").split() if s),
+        )
+
+    def map_error(self, exc: Exception) -> IntegrationError | None:
+        """Translate an exception from the app's SDK into an IntegrationError, or None when
+        it is not the SDK's. Actions call this (through ``errors()``) so the engine only ever
+        sees IntegrationError."""
+        return None
+
+    def errors(self) -> _ErrorTranslator:
+        """``with integration.errors(): ...`` re-raises SDK errors as IntegrationError."""
+        return _ErrorTranslator(self)
+
     def account(self, token: Mapping[str, Any]) -> Account:
         """Label the connection from the token response (or one identity call)."""
         raise NotImplementedError
@@ -226,6 +258,10 @@ class Integration:
 
     def revoke(self, connection: Connection) -> None:
         """Revoke the connection's token at the app, where the app has an endpoint."""
+
+    def authorize_hint(self) -> str:
+        """Extra words for the setup page (what to enable in the app's console)."""
+        return ""
 
     def action(self, key: str) -> Action:
         try:
@@ -238,3 +274,19 @@ class Integration:
             return self.triggers[key]
         except KeyError:
             raise IntegrationError(f"{self.name} has no trigger “{key}”.", permanent=True) from None
+
+
+class _ErrorTranslator:
+    def __init__(self, integration: Integration) -> None:
+        self.integration = integration
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, IntegrationError):
+            return False
+        mapped = self.integration.map_error(exc)
+        if mapped is None:
+            return False
+        raise mapped from None

@@ -125,7 +125,7 @@ def test_pkce_s256_matches_an_independent_digest():
     assert pkce_challenge(verifier, "plain") == verifier
 
 
-SERVED = ("slack",)
+SERVED = ("slack", "notion", "gmail", "clickup")
 
 
 def test_serve_prints_urls_and_answers():

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from hub.accounts import views
+from hub.accounts import audit_views, views
 
 urlpatterns = [
     path("members/", views.members, name="members"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
     path("members/invite/", views.invite, name="invite_member"),
     path("members/invites/<int:invite_id>/revoke/", views.revoke_invite, name="revoke_invite"),
     path("members/<int:membership_id>/role/", views.change_role, name="change_role"),

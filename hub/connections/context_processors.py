@@ -1,0 +1,14 @@
+from hub.connections.models import Connection
+
+
+def broken_connections(request):
+    """Admins see a banner while any connection of theirs needs reconnecting."""
+    membership = getattr(request, "membership", None)
+    if not membership or not membership.is_admin:
+        return {}
+    broken = list(
+        Connection.objects.for_workspace(membership.workspace)
+        .filter(status=Connection.Status.NEEDS_RECONNECT)
+        .values("pk", "label")[:5]
+    )
+    return {"broken_connections": broken}

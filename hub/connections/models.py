@@ -1,0 +1,256 @@
+"""App connections and the token vault.
+
+A ``Connection`` is one external account (a Slack team, a Notion workspace, a mailbox, a
+ClickUp user) connected to a workspace. Its secrets are encrypted at rest; ``fresh_token()``
+hands out a valid access token, refreshing it first when it is about to expire, with at most
+one refresh in flight per connection.
+
+API-key connections (LLM providers) use the same model with ``kind="api_key"``: the key is
+kept in ``access_token`` and never expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hub.accounts.models import Membership, Workspace
+from hub.connections.fields import EncryptedTextField
+from integrations.base import IntegrationError
+
+log = logging.getLogger(__name__)
+
+# Refresh this long before the app says the token expires, so a call started just before
+# expiry does not land just after it.
+REFRESH_AHEAD = timedelta(minutes=5)
+
+
+class OAuthApp(models.Model):
+    """OAuth client credentials entered by an admin. ``workspace`` empty = the whole
+    deployment. Credentials from the environment (``<APP>_CLIENT_ID``) win over these."""
+
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="oauth_apps"
+    )
+    integration = models.CharField(max_length=40)
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "OAuth app"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "integration"], name="one_oauth_app_per_workspace"
+            ),
+            models.UniqueConstraint(
+                fields=["integration"],
+                condition=Q(workspace=None),
+                name="one_deployment_oauth_app",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} OAuth app ({self.workspace or 'all workspaces'})"
+
+
+class ConnectionQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> ConnectionQuerySet:
+        return self.filter(workspace=workspace)
+
+    def usable_by(self, user, workspace) -> ConnectionQuerySet:
+        """Connections of ``workspace`` that ``user`` may use in recipes: admins may use all;
+        members those shared with everyone or with them by name. Any status: callers check
+        ``status`` (a broken connection is still *theirs*, it just needs reconnecting)."""
+        qs = self.for_workspace(workspace)
+        membership = Membership.objects.filter(workspace=workspace, user=user).first()
+        if membership is None:
+            return qs.none()
+        if membership.is_admin:
+            return qs
+        return qs.filter(Q(shared_with_all=True) | Q(allowed_users=user)).distinct()
+
+    def active(self) -> ConnectionQuerySet:
+        return self.filter(status=Connection.Status.ACTIVE)
+
+
+class Connection(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Working")
+        NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnecting")
+        DISCONNECTED = "disconnected", _("Disconnected")
+
+    class Kind(models.TextChoices):
+        OAUTH = "oauth", _("OAuth")
+        API_KEY = "api_key", _("API key")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="connections")
+    # A registry slug ("slack"); no choices= so adding an integration needs no migration.
+    integration = models.CharField(max_length=40, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OAUTH)
+    label = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    scopes = models.JSONField(default=list, blank=True)
+    # Public facts about the account (team domain, authorised ClickUp Workspaces): no secrets.
+    details = models.JSONField(default=dict, blank=True)
+
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every refresh: a caller holding an older version knows someone refreshed.
+    token_version = models.PositiveIntegerField(default=0)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    last_error = models.TextField(blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    shared_with_all = models.BooleanField(default=True)
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="usable_connections"
+    )
+
+    objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["integration", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "label"], name="unique_connection_label")
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="conn_refresh_due")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.integration})"
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.pk} {self.integration} {self.label!r} {self.status}>"
+
+    # -- what the app is
+
+    @property
+    def app(self):
+        from integrations import registry
+
+        return registry.get(self.integration)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def can_refresh(self) -> bool:
+        spec = self.app.oauth
+        return bool(self.kind == self.Kind.OAUTH and spec and spec.refreshes and self.refresh_token)
+
+    def expires_soon(self, within: timedelta = REFRESH_AHEAD) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now() + within
+
+    def usable_by_user(self, user) -> bool:
+        return Connection.objects.usable_by(user, self.workspace_id).filter(pk=self.pk).exists()
+
+    # -- tokens
+
+    def fresh_token(self) -> str:
+        """A valid access token, refreshed first when it expires within a few minutes."""
+        if self.status != self.Status.ACTIVE:
+            raise IntegrationError(self.unusable_message(), reauth=True, permanent=True)
+        if self.kind == self.Kind.API_KEY:
+            return self.access_token
+        if self.expires_soon() and self.can_refresh:
+            return self.refresh()
+        if not self.access_token:
+            raise IntegrationError(self.unusable_message(), reauth=True, permanent=True)
+        return self.access_token
+
+    def refresh(self, force: bool = False) -> str:
+        """Refresh the access token; single-flight per connection.
+
+        The row is locked (SELECT … FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE
+        transaction takes the database write lock) and ``token_version`` compared with the
+        version this instance holds: when another caller refreshed meanwhile, its token is
+        used and the refresh token — which may rotate — is not spent again.
+
+        ``force`` refreshes even before expiry (after the app refused the token). An app that
+        cannot refresh, or a refusal of the refresh token, marks the connection broken.
+        """
+        from hub.connections import vault
+
+        return vault.refresh_connection(self, force=force)
+
+    def unusable_message(self) -> str:
+        if self.status == self.Status.DISCONNECTED:
+            return f"The connection “{self.label}” was disconnected. An admin can reconnect it."
+        reason = f" ({self.last_error})" if self.last_error else ""
+        return f"The connection “{self.label}” needs reconnecting{reason}."
+
+    def mark_broken(self, reason: str, actor=None) -> bool:
+        """Needs reconnecting: record why, tell the workspace admins (email, banner) and the
+        engine (signal). Returns False when it was already broken, so callers racing here
+        notify once."""
+        from hub.connections import vault
+
+        return vault.mark_broken(self, reason, actor=actor)
+
+    def adopt(self, other: Connection) -> None:
+        """Take the token fields of a fresher copy of this row."""
+        for name in (
+            "access_token",
+            "refresh_token",
+            "expires_at",
+            "token_version",
+            "status",
+            "last_error",
+            "scopes",
+            "last_refreshed_at",
+        ):
+            setattr(self, name, getattr(other, name))
+
+    def set_tokens(
+        self,
+        access_token: str,
+        refresh_token: str | None,
+        expires_in: float | None,
+        scopes: list[str] | None = None,
+    ) -> None:
+        self.access_token = access_token
+        if refresh_token:
+            self.refresh_token = refresh_token
+        self.expires_at = timezone.now() + timedelta(seconds=expires_in) if expires_in else None
+        if scopes is not None:
+            self.scopes = scopes
+        self.token_version += 1
+        self.last_refreshed_at = timezone.now()
+
+    def forget_secrets(self) -> None:
+        self.access_token = ""
+        self.refresh_token = ""
+        self.expires_at = None
+
+    @transaction.atomic
+    def save_tokens(self) -> None:
+        self.save(
+            update_fields=[
+                "access_token",
+                "refresh_token",
+                "expires_at",
+                "token_version",
+                "last_refreshed_at",
+                "scopes",
+                "updated_at",
+            ]
+        )

@@ -1,0 +1,34 @@
+"""Gmail actions. The full set arrives with the recipes issue; this one proves the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from integrations.base import Action, Context, OutputField
+
+
+def get_profile(ctx: Context) -> dict[str, Any]:
+    profile = ctx.client().profile()
+    return {
+        "email": profile.get("emailAddress"),
+        "messages_total": profile.get("messagesTotal"),
+        "history_id": profile.get("historyId"),
+    }
+
+
+GET_PROFILE = Action(
+    key="get_profile",
+    label=_("Get the mailbox profile"),
+    run=get_profile,
+    effect="read",
+    outputs=(
+        OutputField("email", _("Email address")),
+        OutputField("messages_total", _("Messages"), kind="number"),
+        OutputField("history_id", _("History ID")),
+    ),
+    sample={"email": "ops@acme.test", "messages_total": 42, "history_id": "1000"},
+)
+
+ACTIONS = {GET_PROFILE.key: GET_PROFILE}

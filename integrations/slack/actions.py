@@ -1,0 +1,86 @@
+"""Slack actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
+
+PAGE_SIZE = 200
+
+
+def channel_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
+    """Channels the bot can see (public and private, not archived), one Slack page at a time;
+    ``search`` keeps names containing it. A search may need a few Slack pages to fill one."""
+    client = ctx.client()
+    needle = (search or "").strip().lstrip("#").lower()
+    choices: list[Choice] = []
+    cursor = page
+    with ctx.integration.errors():
+        for _round in range(10):
+            answer = client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=PAGE_SIZE,
+                cursor=cursor or None,
+            )
+            for channel in answer.get("channels", []):
+                name = channel.get("name") or channel["id"]
+                if needle and needle not in name.lower():
+                    continue
+                label = f"🔒 {name}" if channel.get("is_private") else f"#{name}"
+                choices.append(Choice(channel["id"], label))
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None or not needle or len(choices) >= 20:
+                break
+    return ChoicePage(choices, cursor)
+
+
+def send_message(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    params: dict[str, Any] = {"channel": config["channel"], "text": config["text"]}
+    if config.get("thread_ts"):
+        params["thread_ts"] = str(config["thread_ts"])
+    with ctx.integration.errors():
+        answer = ctx.client().chat_postMessage(**params)
+    message = answer.get("message") or {}
+    return {
+        "channel": answer.get("channel"),
+        "ts": answer.get("ts"),
+        "text": message.get("text", config["text"]),
+    }
+
+
+SEND_MESSAGE = Action(
+    key="send_message",
+    label=_("Send a message"),
+    help=_("Posts a message to a channel as the hub's bot."),
+    run=send_message,
+    effect="write",
+    fields=(
+        Field(
+            "channel",
+            _("Channel"),
+            kind="choice",
+            required=True,
+            help=_("Private channels appear once the bot has been invited to them."),
+            dynamic_choices=channel_choices,
+        ),
+        Field("text", _("Message"), kind="long_text", required=True),
+        Field(
+            "thread_ts",
+            _("Reply in thread"),
+            help=_("The time stamp of a message to reply under. Leave empty to post normally."),
+        ),
+    ),
+    outputs=(
+        OutputField("channel", _("Channel ID")),
+        OutputField("ts", _("Message time stamp")),
+        OutputField("text", _("Message text")),
+    ),
+    sample={"channel": "C0123ABCD", "ts": "1718000000.000100", "text": "Hello from the hub"},
+)
+
+ACTIONS = {SEND_MESSAGE.key: SEND_MESSAGE}

@@ -171,8 +171,14 @@ def celery_queue(settings):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, celery_queue):
-    worker = WorkerProcess(celery_queue).start()
+def worker_env() -> dict:
+    """Extra environment for worker processes; override in a test module (fake URLs)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, celery_queue, worker_env):
+    worker = WorkerProcess(celery_queue, extra_env=worker_env).start()
     yield worker
     worker.stop()
 
@@ -299,3 +305,25 @@ def make_recipe(workspace, steps, *, trigger=None, name="Test recipe", publish=T
     assert not problems, problems
     recipe.refresh_from_db()
     return recipe
+
+
+@pytest.fixture
+def fake_slack(settings):
+    """The Slack fake on a free port, with the hub's settings pointing at it."""
+    from tests.fakes.slack import FakeSlack
+
+    with FakeSlack() as fake:
+        for key, value in fake.settings().items():
+            setattr(settings, key, value)
+        fake.general = fake.add_channel("general")
+        yield fake
+
+
+def slack_connection(workspace, fake, label: str = "Acme Slack"):
+    """A Slack connection holding a token the fake accepts, without the OAuth dance."""
+    from hub.connections.models import Connection
+
+    connection = Connection(workspace=workspace, integration="slack", label=label)
+    connection.set_tokens(fake.issue_token(), None, None)
+    connection.save()
+    return connection

@@ -368,7 +368,8 @@ class Execution:
                 with step_timeout(settings.ENGINE_STEP_TIMEOUT_SECONDS):
                     return action.run(ctx), None
             except IntegrationError as error:
-                if not error.reauth or connection is None or refreshed:
+                # A permanent reauth error means the connection is already unusable.
+                if not error.reauth or error.permanent or connection is None or refreshed:
                     raise
                 refreshed = True
                 if not _refresh(connection):

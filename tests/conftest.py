@@ -88,12 +88,19 @@ def database_url_for_subprocess() -> str:
 class WorkerProcess:
     """A real `celery worker` process on its own queue, reading the test database."""
 
-    def __init__(self, queue: str, concurrency: int = 1, extra_env: dict | None = None):
+    def __init__(
+        self,
+        queue: str,
+        concurrency: int = 1,
+        extra_env: dict | None = None,
+        name: str = "w",
+    ):
         self.queue = queue
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.name = name
         self.process: subprocess.Popen | None = None
-        self.log_path = ROOT / "var" / f"worker-{queue}.log"
+        self.log_path = ROOT / "var" / f"worker-{queue}-{name}.log"
 
     def start(self) -> WorkerProcess:
         env = {
@@ -120,7 +127,7 @@ class WorkerProcess:
                 "--queues",
                 self.queue,
                 "--hostname",
-                f"{self.queue}@%h",
+                f"{self.queue}-{self.name}@%h",
                 "--without-mingle",
                 "--without-gossip",
             ],
@@ -128,6 +135,8 @@ class WorkerProcess:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so kill() takes the pool's children down with it.
+            start_new_session=True,
         )
         self.wait_ready()
         return self
@@ -144,6 +153,14 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """kill -9 the worker and its pool processes, as a crash or OOM kill would."""
+        import signal
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

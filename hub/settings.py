@@ -236,6 +236,12 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
     }
+    # How often a Redis consumer looks for such messages (kombu's default is ~100 s).
+    if env("CELERY_UNACKED_RESTORE_INTERVAL"):
+        CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = int(
+            env("CELERY_UNACKED_RESTORE_INTERVAL")
+        )
+        CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -66,11 +66,14 @@ def request(
     auth: Any = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     raise_for_status: bool = True,
+    session: requests.Session | None = None,
     **kwargs: Any,
 ) -> requests.Response:
+    """Send one request. ``session`` replaces the shared one for callers that need their own
+    transport (the HTTP-request step pins each connection to an address it has checked)."""
     started = time.monotonic()
     try:
-        response = _session.request(
+        response = (session or _session).request(
             method,
             url,
             headers=headers,

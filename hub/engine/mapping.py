@@ -165,9 +165,10 @@ class _Parser:
     def fail(self, what: str) -> MappingError:
         found = self.text[self.pos : self.pos + 12]
         near = f" near “{found}”" if found else " at the end"
-        return MappingError(
-            f"“{{{{ {self.text.strip()} }}}}” is not a valid reference: {what}{near}."
-        )
+        shown = self.text.strip()
+        if len(shown) > 60:
+            shown = shown[:59] + "…"
+        return MappingError(f"“{{{{ {shown} }}}}” is not a valid reference: {what}{near}.")
 
     def ws(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():

@@ -470,3 +470,100 @@ def test_file_format_errors(workspace):
                 "trigger": {"app": "schedule", "event": "cron", "config": {"cron": "bad"}},
             }
         )
+
+
+def test_paths_take_the_first_matching_branch_and_skip_the_others(workspace, kit):
+    recipe = make_recipe(
+        workspace,
+        [
+            {
+                "key": "route",
+                "app": "builtin",
+                "action": "paths",
+                "config": {
+                    "branches": [
+                        {
+                            "name": "urgent",
+                            "conditions": [
+                                {"field": "{{ trigger.priority }}", "op": "equals", "value": "high"}
+                            ],
+                            "steps": ["page"],
+                        },
+                        {"name": "otherwise", "steps": ["note"]},
+                    ]
+                },
+            },
+            {"key": "page", "app": "kit", "action": "echo", "config": {"text": "page"}},
+            {"key": "note", "app": "kit", "action": "echo", "config": {"text": "note"}},
+            {"key": "always", "app": "kit", "action": "echo", "config": {"text": "always"}},
+        ],
+    )
+    high = start(recipe, {"priority": "high"})
+    assert execute(high.id) == "succeeded"
+    assert [(k, s) for k, _i, _a, s in steps_of(high)] == [
+        ("route", "succeeded"),
+        ("page", "succeeded"),
+        ("note", "skipped"),
+        ("always", "succeeded"),
+    ]
+    assert high.steps.get(key="route").output == {"branch": "urgent"}
+    low = start(recipe, {"priority": "low"})
+    assert execute(low.id) == "succeeded"
+    assert [(k, s) for k, _i, _a, s in steps_of(low)] == [
+        ("route", "succeeded"),
+        ("page", "skipped"),
+        ("note", "succeeded"),
+        ("always", "succeeded"),
+    ]
+
+
+def test_builtin_formatter_and_filter(workspace, kit):
+    recipe = make_recipe(
+        workspace,
+        [
+            {
+                "key": "fmt",
+                "app": "builtin",
+                "action": "formatter",
+                "config": {"operation": "text_upper", "input": "{{ trigger.name }}"},
+            },
+            {
+                "key": "gate",
+                "app": "builtin",
+                "action": "filter",
+                "config": {
+                    "conditions": [
+                        {"field": "{{ steps.fmt.output }}", "op": "equals", "value": "ADA"}
+                    ]
+                },
+            },
+            {
+                "key": "say",
+                "app": "kit",
+                "action": "echo",
+                "config": {"text": "{{ steps.fmt.output }}"},
+            },
+        ],
+    )
+    run = start(recipe, {"name": "ada"})
+    assert execute(run.id) == "succeeded"
+    assert run.steps.get(key="say").output == {"text": "ADA"}
+    other = start(recipe, {"name": "bob"})
+    assert execute(other.id) == "filtered"
+
+
+def test_paths_validation(workspace, kit):
+    from hub.recipes.format import RecipeFormatError
+
+    with pytest.raises(RecipeFormatError, match="not a step after this one"):
+        make_recipe(
+            workspace,
+            [
+                {
+                    "key": "route",
+                    "app": "builtin",
+                    "action": "paths",
+                    "config": {"branches": [{"name": "a", "steps": ["ghost"]}]},
+                }
+            ],
+        )

@@ -5,7 +5,8 @@ steps run rather than calling anything: *loop* and *paths*.
   runs once per item (at most ``max``, capped by ENGINE_LOOP_MAX_ITEMS), seeing the item as
   ``{{ loop.item }}`` and its position as ``{{ loop.index }}``. One loop per recipe.
 - ``builtin.paths`` — ``{"branches": [{"name": "urgent", "match": "all", "conditions":
-  [...], "steps": ["page_oncall"]}, {"name": "otherwise", "steps": ["post_note"]}]}``: the
+  [rows as in hub.engine.conditions], "steps": ["page_oncall"]}, {"name": "otherwise",
+  "steps": ["post_note"]}]}``: the
   first branch whose conditions match is taken (a branch without conditions always matches);
   the steps listed under the other branches are skipped. Steps on no branch always run.
 """
@@ -71,6 +72,15 @@ def choose_branch(config: dict[str, Any]) -> dict[str, Any] | None:
 
     for branch in config.get("branches") or []:
         rows = branch.get("conditions") or []
-        if not rows or conditions.evaluate(rows, branch.get("match", "all")):
+        if not rows:
+            return branch
+        group = {"match": branch.get("match", "all"), "rows": rows}
+        try:
+            result = conditions.evaluate(group)
+        except conditions.ConditionError as error:
+            raise IntegrationError(
+                f"Path “{branch.get('name')}”: {error}", permanent=True
+            ) from None
+        if result.passed:
             return branch
     return None

@@ -56,7 +56,7 @@ def test_run_now_with_test_data_then_run_page(member_client, recipe):
     execute(run.id)
     page = member_client.get(f"/runs/{run.pk}/")
     assert page.status_code == 200
-    assert "Hi Ada".encode() in page.content and b"attempt" in page.content
+    assert b"Hi Ada" in page.content and b"attempt" in page.content
     listing = member_client.get("/runs/?status=succeeded")
     assert f"#{run.pk}".encode() in listing.content
     assert f"#{run.pk}".encode() not in member_client.get("/runs/?status=failed").content
@@ -113,7 +113,7 @@ def test_import_page(member_client, workspace, kit):
         "steps": [{"key": "a", "app": "kit", "action": "need", "config": {}}],
     }
     response = member_client.post("/recipes/import/", {"text": json.dumps(document)})
-    assert response.status_code == 400 and "required".encode() in response.content
+    assert response.status_code == 400 and b"required" in response.content
     document["steps"][0]["config"] = {"text": "x"}
     response = member_client.post(
         "/recipes/import/", {"text": json.dumps(document), "publish": "1"}

@@ -45,6 +45,14 @@ log = logging.getLogger(__name__)
 
 _HOST = socket.gethostname()
 
+# Built-in steps that run in-process and call nothing outside: written once, after they run.
+LOCAL_STEPS = {
+    ("builtin", "formatter"),
+    ("builtin", "filter"),
+    ("builtin", "loop"),
+    ("builtin", "paths"),
+}
+
 
 def new_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -187,17 +195,23 @@ class Execution:
     history: dict[tuple[str, int | None], list[StepRun]] = field(default_factory=dict)
     connections: dict[tuple[str, str], Any] = field(default_factory=dict)
     result: str = ""
+    lease_until: datetime | None = None
 
     # -- run-level transitions (all guarded by the lease) --------------------------------
 
     def _mine(self):
         return Run.objects.filter(id=self.run.id, lease_owner=self.owner)
 
+    def lease_low(self) -> bool:
+        """True when less than half the lease is left (or it was never noted)."""
+        return self.lease_until is None or (self.lease_until - timezone.now() < self.lease / 2)
+
     def renew(self) -> None:
         """Extend the lease before a step; the same UPDATE notices a cancel request."""
         now = timezone.now()
         changed = self._mine().filter(cancel_requested=False).update(lease_expires=now + self.lease)
         if changed:
+            self.lease_until = now + self.lease
             return
         current = Run.objects.filter(id=self.run.id).values("cancel_requested", "lease_owner")
         row = current.first()
@@ -275,7 +289,9 @@ class Execution:
             )
             return None, None
 
-        self.renew()
+        local = (step["app"], step["action"]) in LOCAL_STEPS
+        if not local or self.lease_low():
+            self.renew()
         if self.run.deadline and timezone.now() > self.run.deadline:
             self.finish(Run.Status.FAILED, "The run took longer than allowed.", slot.key)
 
@@ -300,6 +316,21 @@ class Execution:
         if resumed:
             record = previous
             StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
+        elif local:
+            # Nothing leaves the process, so a crash mid-step has nothing to reveal: the row
+            # is written once, with its result.
+            record = StepRun(
+                run=self.run,
+                key=slot.key,
+                position=slot.position,
+                item=slot.item,
+                app=step["app"],
+                action=step["action"],
+                attempt=attempt,
+                status=StepRun.Status.RUNNING,
+                input=config,
+                started_at=now,
+            )
         else:
             record = StepRun.objects.create(
                 run=self.run,
@@ -397,7 +428,12 @@ class Execution:
         }
         if finished:
             updates["finished_at"] = timezone.now()
-        StepRun.objects.filter(id=record.id).update(**updates)
+        if record.pk is None:
+            for name, value in updates.items():
+                setattr(record, name, value)
+            record.save(force_insert=True)
+        else:
+            StepRun.objects.filter(id=record.id).update(**updates)
         return stored
 
     def _record_failure(self, slot, step, attempt, config, message) -> None:
@@ -533,6 +569,7 @@ def execute(run_id: int, owner: str | None = None) -> str:
         owner=owner,
         lease=timedelta(seconds=settings.ENGINE_LEASE_SECONDS),
         steps=run.version.steps,
+        lease_until=run.lease_expires,
     )
     for record in StepRun.objects.filter(run=run).order_by("id"):
         index = (record.key, record.item)

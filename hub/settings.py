@@ -237,6 +237,12 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
     }
+    # How often a Redis consumer looks for such messages (kombu's default is ~100 s).
+    if env("CELERY_UNACKED_RESTORE_INTERVAL"):
+        CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = int(
+            env("CELERY_UNACKED_RESTORE_INTERVAL")
+        )
+        CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -299,3 +305,38 @@ LOGGING = {
         "urllib3.connectionpool": {"filters": ["scrub_secrets"]},
     },
 }
+
+# The recipe engine (docs/engine.md explains each figure).
+ENGINE_LEASE_SECONDS = int(env("ENGINE_LEASE_SECONDS", "120"))
+ENGINE_STEP_TIMEOUT_SECONDS = int(env("ENGINE_STEP_TIMEOUT_SECONDS", "60"))
+ENGINE_RUN_TIMEOUT_SECONDS = int(env("ENGINE_RUN_TIMEOUT_SECONDS", str(6 * 3600)))
+ENGINE_MAX_ATTEMPTS = int(env("ENGINE_MAX_ATTEMPTS", "6"))
+ENGINE_RETRY_BASE_SECONDS = float(env("ENGINE_RETRY_BASE_SECONDS", "2"))
+ENGINE_RETRY_MAX_SECONDS = float(env("ENGINE_RETRY_MAX_SECONDS", "900"))
+ENGINE_OUTPUT_MAX_BYTES = int(env("ENGINE_OUTPUT_MAX_BYTES", str(64 * 1024)))
+ENGINE_LOOP_MAX_ITEMS = int(env("ENGINE_LOOP_MAX_ITEMS", "100"))
+ENGINE_WEBHOOK_MAX_BYTES = int(env("ENGINE_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
+ENGINE_RUN_RETENTION_DAYS = int(env("ENGINE_RUN_RETENTION_DAYS", "30"))
+ENGINE_TICK_SECONDS = int(env("ENGINE_TICK_SECONDS", "5"))
+ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
+# A queued run whose message has not been picked up for this long is sent again.
+ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "engine-tick": {
+            "task": "hub.engine.tasks.tick",
+            "schedule": ENGINE_TICK_SECONDS,
+            "options": {"expires": ENGINE_TICK_SECONDS},
+        },
+        "engine-sweep": {
+            "task": "hub.engine.tasks.sweep",
+            "schedule": ENGINE_SWEEP_SECONDS,
+            "options": {"expires": ENGINE_SWEEP_SECONDS},
+        },
+        "engine-prune": {
+            "task": "hub.engine.tasks.prune",
+            "schedule": 3600,
+            "options": {"expires": 3600},
+        },
+    }
+)

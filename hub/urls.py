@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub import views
+from hub.engine import webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("connections/", include("hub.connections.urls")),
     path("recipes/", include("hub.recipes.urls")),
     path("runs/", include("hub.engine.urls")),
+    path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
     path("", include("hub.accounts.urls")),
     path("", include("hub.system.urls")),
     path("django-admin/", admin.site.urls),

@@ -88,12 +88,19 @@ def database_url_for_subprocess() -> str:
 class WorkerProcess:
     """A real `celery worker` process on its own queue, reading the test database."""
 
-    def __init__(self, queue: str, concurrency: int = 1, extra_env: dict | None = None):
+    def __init__(
+        self,
+        queue: str,
+        concurrency: int = 1,
+        extra_env: dict | None = None,
+        name: str = "w",
+    ):
         self.queue = queue
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.name = name
         self.process: subprocess.Popen | None = None
-        self.log_path = ROOT / "var" / f"worker-{queue}.log"
+        self.log_path = ROOT / "var" / f"worker-{queue}-{name}.log"
 
     def start(self) -> WorkerProcess:
         env = {
@@ -120,7 +127,7 @@ class WorkerProcess:
                 "--queues",
                 self.queue,
                 "--hostname",
-                f"{self.queue}@%h",
+                f"{self.queue}-{self.name}@%h",
                 "--without-mingle",
                 "--without-gossip",
             ],
@@ -128,6 +135,8 @@ class WorkerProcess:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so kill() takes the pool's children down with it.
+            start_new_session=True,
         )
         self.wait_ready()
         return self
@@ -144,6 +153,14 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """kill -9 the worker and its pool processes, as a crash or OOM kill would."""
+        import signal
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -171,7 +188,159 @@ def celery_queue(settings):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, celery_queue):
-    worker = WorkerProcess(celery_queue).start()
+def worker_env() -> dict:
+    """Extra environment for worker processes; override in a test module (fake URLs)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, celery_queue, worker_env):
+    worker = WorkerProcess(celery_queue, extra_env=worker_env).start()
     yield worker
     worker.stop()
+
+
+# ---------------------------------------------------------------- the recipe engine
+
+
+class _KitIntegration:
+    """A stand-in app for engine tests: each action does one thing the engine must handle."""
+
+    slug = "kit"
+    name = "Kit"
+    oauth = None
+    uses_api_key = False
+    calls: list = []
+    failures: dict = {}
+
+    def __init__(self):
+        from integrations.base import Action, Field, IntegrationError, StopRun, WaitUntil
+
+        kit = type(self)
+
+        def echo(ctx):
+            kit.calls.append((ctx.step_key, dict(ctx.config)))
+            return dict(ctx.config)
+
+        def flaky(ctx):
+            kit.calls.append((ctx.step_key, dict(ctx.config)))
+            left = kit.failures.get(ctx.step_key, 0)
+            if left:
+                kit.failures[ctx.step_key] = left - 1
+                raise IntegrationError(
+                    ctx.config.get("message", "flaky"),
+                    permanent=bool(ctx.config.get("permanent")),
+                    reauth=bool(ctx.config.get("reauth")),
+                    retry_after=ctx.config.get("retry_after"),
+                )
+            return {"ok": True}
+
+        def stop(ctx):
+            raise StopRun(ctx.config.get("reason", "no match"))
+
+        def wait(ctx):
+            from datetime import timedelta
+
+            from django.utils import timezone
+
+            kit.calls.append((ctx.step_key, {"resumed": ctx.resumed}))
+            if ctx.resumed:
+                return {"waited": True}
+            raise WaitUntil(timezone.now() + timedelta(seconds=ctx.config.get("seconds", 60)))
+
+        def slow(ctx):
+            time.sleep(float(ctx.config.get("seconds", 1)))
+            return {"slept": True}
+
+        def big(ctx):
+            return {"text": "x" * int(ctx.config.get("size", 10))}
+
+        def boom(ctx):
+            raise RuntimeError("a bug")
+
+        any_fields = (
+            Field("text", "Text"),
+            Field("value", "Value", kind="json"),
+            Field("items", "Items", kind="list"),
+        )
+        self.actions = {
+            "echo": Action("echo", "Echo", echo, fields=any_fields, sample={"text": "hi"}),
+            "need": Action("need", "Need", echo, fields=(Field("text", "Text", required=True),)),
+            "flaky": Action(
+                "flaky",
+                "Flaky",
+                flaky,
+                fields=(
+                    Field("message", "Message"),
+                    Field("permanent", "Permanent", kind="bool"),
+                    Field("reauth", "Reauth", kind="bool"),
+                    Field("retry_after", "Retry after", kind="number"),
+                ),
+            ),
+            "stop": Action("stop", "Stop", stop, fields=(Field("reason", "Reason"),)),
+            "wait": Action("wait", "Wait", wait, fields=(Field("seconds", "Seconds"),)),
+            "slow": Action("slow", "Slow", slow, fields=(Field("seconds", "Seconds"),)),
+            "big": Action("big", "Big", big, fields=(Field("size", "Size"),)),
+            "boom": Action("boom", "Boom", boom),
+        }
+        self.triggers = {}
+
+    def action(self, key):
+        return self.actions[key]
+
+
+@pytest.fixture
+def kit(monkeypatch):
+    """Register the stand-in ``kit`` app for this test."""
+    from integrations import registry
+
+    registry.get.cache_clear()
+    original = registry.get.__wrapped__
+
+    def get(slug):
+        if slug == "kit":
+            return _KitIntegration()
+        return original(slug)
+
+    monkeypatch.setattr(registry, "get", get)
+    _KitIntegration.calls = []
+    _KitIntegration.failures = {}
+    return _KitIntegration
+
+
+def make_recipe(workspace, steps, *, trigger=None, name="Test recipe", publish=True):
+    """Import and (by default) publish a recipe from steps given as dicts."""
+    from hub.recipes.services import import_recipe
+
+    document = {
+        "format": "toolstack.recipe/1",
+        "name": name,
+        "trigger": trigger or {"app": "manual"},
+        "steps": steps,
+    }
+    recipe, problems = import_recipe(workspace, document, publish=publish)
+    assert not problems, problems
+    recipe.refresh_from_db()
+    return recipe
+
+
+@pytest.fixture
+def fake_slack(settings):
+    """The Slack fake on a free port, with the hub's settings pointing at it."""
+    from tests.fakes.slack import FakeSlack
+
+    with FakeSlack() as fake:
+        for key, value in fake.settings().items():
+            setattr(settings, key, value)
+        fake.general = fake.add_channel("general")
+        yield fake
+
+
+def slack_connection(workspace, fake, label: str = "Acme Slack"):
+    """A Slack connection holding a token the fake accepts, without the OAuth dance."""
+    from hub.connections.models import Connection
+
+    connection = Connection(workspace=workspace, integration="slack", label=label)
+    connection.set_tokens(fake.issue_token(), None, None)
+    connection.save()
+    return connection

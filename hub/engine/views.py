@@ -1,8 +1,110 @@
-from django.shortcuts import render
+"""Run history: the list with a status filter, a run's page with each step's input, output,
+error, attempts and timings, and Cancel/Replay. Scoped to the current workspace."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from hub.accounts.decorators import member_required
+from hub.engine.models import RetentionPolicy, Run
+from hub.engine.runs import RunError, cancel, replay
+from hub.engine.sweeper import retention_days
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _run(request, pk: int) -> Run:
+    return get_object_or_404(
+        Run.objects.select_related("recipe", "version"), pk=pk, workspace=request.workspace
+    )
 
 
 @member_required
 def run_list(request):
-    return render(request, "engine/runs.html", {"runs": []})
+    runs = Run.objects.filter(workspace=request.workspace).select_related("recipe")
+    status = request.GET.get("status", "")
+    if status in Run.Status.values:
+        runs = runs.filter(status=status)
+    page = Paginator(runs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engine/runs.html",
+        {
+            "runs": page.object_list,
+            "page": page,
+            "status": status,
+            "statuses": Run.Status.choices,
+            "retention_days": retention_days(request.workspace),
+            "any_runs": Run.objects.filter(workspace=request.workspace).exists(),
+        },
+    )
+
+
+@member_required
+def run_detail(request, pk: int):
+    run = _run(request, pk)
+    steps = list(run.steps.order_by("id"))
+    for step in steps:
+        step.input_json = _pretty(step.input)
+        step.output_json = _pretty(step.output)
+    return render(
+        request,
+        "engine/run.html",
+        {
+            "run": run,
+            "steps": steps,
+            "trigger_json": _pretty(run.trigger_data),
+            "can_cancel": run.status in Run.ACTIVE and not run.cancel_requested,
+            "can_replay": run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
+        },
+    )
+
+
+@member_required
+@require_POST
+def run_cancel(request, pk: int):
+    run = _run(request, pk)
+    if cancel(run):
+        messages.success(request, _("The run is cancelled."))
+    else:
+        messages.info(request, _("The run had already finished."))
+    return redirect("run_detail", run.pk)
+
+
+@member_required
+@require_POST
+def run_replay(request, pk: int):
+    run = _run(request, pk)
+    try:
+        new = replay(run, user=request.user)
+    except RunError as error:
+        messages.error(request, str(error))
+        return redirect("run_detail", run.pk)
+    messages.success(request, _("Replaying from the failed step."))
+    return redirect("run_detail", new.pk)
+
+
+@member_required
+@require_POST
+def retention(request):
+    if not request.membership.is_admin:
+        raise PermissionDenied(_("Only workspace admins can change how long runs are kept."))
+    try:
+        days = int(request.POST.get("days", ""))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        messages.error(request, _("Keep runs for between 1 and 3650 days."))
+        return redirect("runs")
+    RetentionPolicy.objects.update_or_create(workspace=request.workspace, defaults={"days": days})
+    messages.success(request, _("Finished runs are kept for %(d)s days.") % {"d": days})
+    return redirect("runs")

@@ -1,8 +1,183 @@
-from django.shortcuts import render
+"""Recipe pages: the list with "Run now", a recipe's page (trigger, steps, versions, webhook
+address, publish/pause), and importing a recipe file. Everything is scoped to the current
+workspace: another workspace's recipe is a 404."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from hub.accounts.decorators import member_required
+from hub.engine.models import Run
+from hub.engine.runs import RunError, start_run
+from hub.recipes import format as recipe_format
+from hub.recipes.format import RecipeFormatError
+from hub.recipes.models import Recipe
+from hub.recipes.services import (
+    check,
+    export_recipe,
+    import_recipe,
+    publish_recipe,
+    set_paused,
+)
+
+
+def _recipe(request, pk: int) -> Recipe:
+    return get_object_or_404(
+        Recipe.objects.select_related("current_version"), pk=pk, workspace=request.workspace
+    )
+
+
+def _may_manage(request, recipe: Recipe) -> bool:
+    return request.membership.is_admin or recipe.owner_id == request.user.pk
 
 
 @member_required
 def recipe_list(request):
-    return render(request, "recipes/list.html", {"recipes": []})
+    last = Run.objects.filter(recipe=OuterRef("pk")).order_by("-id")
+    recipes = (
+        Recipe.objects.filter(workspace=request.workspace)
+        .select_related("current_version")
+        .annotate(
+            last_run_id=Subquery(last.values("id")[:1]),
+            last_run_status=Subquery(last.values("status")[:1]),
+            last_run_at=Subquery(last.values("created_at")[:1]),
+        )
+        .order_by("name")
+    )
+    return render(request, "recipes/list.html", {"recipes": recipes})
+
+
+@member_required
+def recipe_detail(request, pk: int):
+    recipe = _recipe(request, pk)
+    document = recipe.draft or (recipe.current_version.document if recipe.current_version else {})
+    problems = []
+    if document:
+        try:
+            problems = check(request.workspace, recipe_format.normalize(document))
+        except RecipeFormatError as error:
+            problems = error.problems
+    manage = _may_manage(request, recipe)
+    webhook_url = None
+    if manage and recipe.trigger_app == "webhook":
+        webhook_url = settings.HUB_BASE_URL + reverse(
+            "webhook", args=[recipe.public_id, recipe.webhook_secret]
+        )
+    draft_changed = (
+        bool(
+            recipe.current_version
+            and recipe_format.normalize(recipe.draft) != recipe.current_version.document
+        )
+        if recipe.draft
+        else False
+    )
+    return render(
+        request,
+        "recipes/detail.html",
+        {
+            "recipe": recipe,
+            "document": document,
+            "problems": problems,
+            "versions": recipe.versions.all()[:20],
+            "runs": recipe.runs.all()[:10],
+            "webhook_url": webhook_url,
+            "may_manage": manage,
+            "draft_changed": draft_changed,
+            "export": json.dumps(export_recipe(recipe), indent=2, ensure_ascii=False)
+            if document
+            else "",
+        },
+    )
+
+
+@member_required
+@require_POST
+def run_now(request, pk: int):
+    recipe = _recipe(request, pk)
+    raw = request.POST.get("data", "").strip()
+    try:
+        data = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as error:
+        messages.error(request, _("The test data is not valid JSON: %(e)s") % {"e": error})
+        return redirect("recipe_detail", recipe.pk)
+    if recipe.state != Recipe.State.ACTIVE and recipe.current_version is None:
+        messages.error(request, _("Publish the recipe before running it."))
+        return redirect("recipe_detail", recipe.pk)
+    try:
+        run = start_run(recipe, Run.Source.MANUAL, data, user=request.user)
+    except RunError as error:
+        messages.error(request, str(error))
+        return redirect("recipe_detail", recipe.pk)
+    messages.success(request, _("The recipe is running."))
+    return redirect("run_detail", run.pk)
+
+
+@member_required
+@require_POST
+def publish(request, pk: int):
+    recipe = _recipe(request, pk)
+    if not _may_manage(request, recipe):
+        raise PermissionDenied(_("Only the recipe's owner or an admin can publish it."))
+    try:
+        version = publish_recipe(recipe, user=request.user)
+    except RecipeFormatError as error:
+        for problem in error.problems:
+            messages.error(request, str(problem))
+        return redirect("recipe_detail", recipe.pk)
+    messages.success(request, _("Published version %(n)s.") % {"n": version.number})
+    return redirect("recipe_detail", recipe.pk)
+
+
+@member_required
+@require_POST
+def pause(request, pk: int):
+    recipe = _recipe(request, pk)
+    if not _may_manage(request, recipe):
+        raise PermissionDenied(_("Only the recipe's owner or an admin can pause it."))
+    paused = request.POST.get("paused") != "0"
+    set_paused(recipe, paused, user=request.user)
+    messages.success(request, _("Paused.") if paused else _("Turned on again."))
+    return redirect("recipe_detail", recipe.pk)
+
+
+@member_required
+def import_file(request):
+    if request.method != "POST":
+        return render(request, "recipes/import.html", {})
+    upload = request.FILES.get("file")
+    text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
+    try:
+        document = json.loads(text)
+        recipe, problems = import_recipe(
+            request.workspace,
+            document,
+            user=request.user,
+            publish=bool(request.POST.get("publish")),
+        )
+    except json.JSONDecodeError as error:
+        return render(
+            request,
+            "recipes/import.html",
+            {"errors": [_("The file is not valid JSON: %(e)s") % {"e": error}], "text": text},
+            status=400,
+        )
+    except RecipeFormatError as error:
+        return render(
+            request,
+            "recipes/import.html",
+            {"errors": [str(p) for p in error.problems], "text": text},
+            status=400,
+        )
+    for problem in problems:
+        messages.warning(request, str(problem))
+    messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
+    return redirect("recipe_detail", recipe.pk)

@@ -1,0 +1,608 @@
+"""Executing a run: claim it, run its steps from the first unfinished one, record each.
+
+The rules that make a run durable (docs/engine.md, "Running a recipe"):
+
+- A worker claims a run with a lease: one conditional UPDATE that succeeds for one worker
+  only. A second delivery of the same message finds the lease taken and does nothing; a
+  dead worker's lease expires, so another worker can resume the run.
+- A step's attempt is written as "running" before the step is called, and its result is
+  committed before the next step starts. Steps already done are never called again; an
+  attempt interrupted by a crash stays visible as "interrupted".
+- Nothing sleeps in a worker: retries and delays park the run as "waiting" and re-enqueue
+  it with a countdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from hub.engine.mapping import render
+from hub.engine.models import Run, StepRun
+from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
+from hub.engine.values import MappingError
+from integrations import registry
+from integrations.base import Context, IntegrationError, StopRun, WaitUntil
+
+log = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
+
+# Built-in steps that run in-process and call nothing outside: written once, after they run.
+LOCAL_STEPS = {
+    ("builtin", "formatter"),
+    ("builtin", "filter"),
+    ("builtin", "loop"),
+    ("builtin", "paths"),
+}
+
+
+def new_owner() -> str:
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# ------------------------------------------------------------------------ enqueueing
+
+
+def enqueue(run_id: int, *, countdown: float | None = None) -> None:
+    """Hand the run to Celery once the current transaction commits."""
+    Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
+
+    def send() -> None:
+        from hub.engine.tasks import execute_run
+
+        options = {"countdown": max(0.0, countdown)} if countdown else {}
+        try:
+            execute_run.apply_async((run_id,), **options)
+        except Exception:
+            # The run is committed; the sweeper sends it again once the broker is back.
+            log.exception("Could not enqueue run %s; the sweeper will retry", run_id)
+
+    transaction.on_commit(send)
+
+
+# ------------------------------------------------------------------------ step timeouts
+
+
+class StepTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def step_timeout(seconds: float):
+    """Interrupt a step that runs too long. Celery's prefork workers run tasks on the main
+    thread, where an interval timer can interrupt a blocked call; elsewhere (thread pools)
+    the SDKs' own request timeouts are the limit."""
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise StepTimeout(f"The step took longer than {seconds:g} s.")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def backoff_seconds(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter on the upper half, never below Retry-After."""
+    base = settings.ENGINE_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    capped = min(settings.ENGINE_RETRY_MAX_SECONDS, base)
+    delay = capped * random.uniform(0.5, 1.0)  # noqa: S311  (jitter, not security)
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return delay
+
+
+def cap_output(output: Any) -> tuple[Any, bool]:
+    """Plain JSON, at most ENGINE_OUTPUT_MAX_BYTES; larger outputs keep a preview."""
+    if output is None:
+        output = {}
+    text = json.dumps(output, default=str, ensure_ascii=False)
+    limit = settings.ENGINE_OUTPUT_MAX_BYTES
+    if len(text.encode()) <= limit:
+        return (json.loads(text) if not _plain(output) else output), False
+    return {
+        "truncated": True,
+        "size_bytes": len(text.encode()),
+        "preview": text[: min(2000, limit)],
+    }, True
+
+
+def _plain(value: Any) -> bool:
+    """True when the value is already JSON-native (the common case: skip a round trip)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def resolve_connection(workspace_id: int, app: str, label: str | None):
+    if not label:
+        return None
+    try:
+        from hub.connections.models import Connection
+    except ImportError:
+        return None
+    app_field = "integration" if _has_field(Connection, "integration") else "app"
+    return Connection.objects.filter(
+        workspace_id=workspace_id, label=label, **{app_field: app}
+    ).first()
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------ the executor
+
+
+class _Stop(Exception):
+    """The run left the executor's hands (finished, parked, cancelled or lost its lease)."""
+
+
+@dataclass
+class _Slot:
+    key: str
+    position: int
+    item: int | None
+
+
+@dataclass
+class Execution:
+    run: Run
+    owner: str
+    lease: timedelta
+    steps: list[dict]
+    latest: dict[tuple[str, int | None], StepRun] = field(default_factory=dict)
+    history: dict[tuple[str, int | None], list[StepRun]] = field(default_factory=dict)
+    connections: dict[tuple[str, str], Any] = field(default_factory=dict)
+    result: str = ""
+    lease_until: datetime | None = None
+
+    # -- run-level transitions (all guarded by the lease) --------------------------------
+
+    def _mine(self):
+        return Run.objects.filter(id=self.run.id, lease_owner=self.owner)
+
+    def lease_low(self) -> bool:
+        """True when less than half the lease is left (or it was never noted)."""
+        return self.lease_until is None or (self.lease_until - timezone.now() < self.lease / 2)
+
+    def renew(self) -> None:
+        """Extend the lease before a step; the same UPDATE notices a cancel request."""
+        now = timezone.now()
+        changed = self._mine().filter(cancel_requested=False).update(lease_expires=now + self.lease)
+        if changed:
+            self.lease_until = now + self.lease
+            return
+        current = Run.objects.filter(id=self.run.id).values("cancel_requested", "lease_owner")
+        row = current.first()
+        if row and row["cancel_requested"] and row["lease_owner"] == self.owner:
+            self.finish(Run.Status.CANCELLED, "Cancelled while running.")
+        else:
+            log.warning("Run %s: lease lost; another worker has it", self.run.id)
+            self.result = "lease-lost"
+            raise _Stop
+        raise _Stop
+
+    def finish(self, status: str, error: str = "", failed_step: str = "") -> None:
+        now = timezone.now()
+        self._mine().update(
+            status=status,
+            error=error[:5000],
+            failed_step=failed_step,
+            finished_at=now,
+            lease_owner="",
+            lease_expires=None,
+            resume_at=None,
+        )
+        self.result = status
+        raise _Stop
+
+    def park(self, resume_at: datetime, *, extend_deadline: bool = False) -> None:
+        updates: dict[str, Any] = {
+            "status": Run.Status.WAITING,
+            "resume_at": resume_at,
+            "lease_owner": "",
+            "lease_expires": None,
+        }
+        if extend_deadline and self.run.deadline and resume_at > self.run.deadline - self.lease:
+            run_timeout = timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS)
+            updates["deadline"] = resume_at + run_timeout
+        self._mine().update(**updates)
+        countdown = (resume_at - timezone.now()).total_seconds()
+        enqueue(self.run.id, countdown=countdown)
+        self.result = Run.Status.WAITING
+        raise _Stop
+
+    # -- steps ------------------------------------------------------------------------
+
+    def connection_for(self, step: dict):
+        label = step.get("connection")
+        if not label:
+            return None
+        key = (step["app"], label)
+        if key not in self.connections:
+            self.connections[key] = resolve_connection(self.run.workspace_id, step["app"], label)
+        return self.connections[key]
+
+    def run_slot(
+        self, slot: _Slot, step: dict, data: dict, skipped: set[str]
+    ) -> tuple[Any, dict | None]:
+        """Run one step (or take its recorded result). Returns its output and, for a paths
+        step, the branch taken."""
+        index = (slot.key, slot.item)
+        previous = self.latest.get(index)
+        if previous is not None and previous.status in StepRun.DONE:
+            return previous.output, None
+        if slot.key in skipped:
+            now = timezone.now()
+            StepRun.objects.create(
+                run=self.run,
+                key=slot.key,
+                position=slot.position,
+                item=slot.item,
+                app=step["app"],
+                action=step["action"],
+                status=StepRun.Status.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                duration_ms=0,
+            )
+            return None, None
+
+        local = (step["app"], step["action"]) in LOCAL_STEPS
+        if not local or self.lease_low():
+            self.renew()
+        if self.run.deadline and timezone.now() > self.run.deadline:
+            self.finish(Run.Status.FAILED, "The run took longer than allowed.", slot.key)
+
+        resumed = previous is not None and previous.status == StepRun.Status.WAITING
+        if previous is not None and previous.status == StepRun.Status.RUNNING:
+            StepRun.objects.filter(id=previous.id, status=StepRun.Status.RUNNING).update(
+                status=StepRun.Status.INTERRUPTED,
+                error="The worker stopped during this attempt; the step ran again.",
+                finished_at=timezone.now(),
+            )
+        attempts = self.history.get(index, [])
+        attempt = previous.attempt if resumed else len(attempts) + 1
+
+        try:
+            config = render(step.get("config") or {}, data, step=slot.key)
+        except MappingError as error:
+            self._record_failure(slot, step, attempt, None, str(error))
+            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {error}", slot.key)
+
+        started = time.monotonic()
+        now = timezone.now()
+        if resumed:
+            record = previous
+            StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
+        elif local:
+            # Nothing leaves the process, so a crash mid-step has nothing to reveal: the row
+            # is written once, with its result.
+            record = StepRun(
+                run=self.run,
+                key=slot.key,
+                position=slot.position,
+                item=slot.item,
+                app=step["app"],
+                action=step["action"],
+                attempt=attempt,
+                status=StepRun.Status.RUNNING,
+                input=config,
+                started_at=now,
+            )
+        else:
+            record = StepRun.objects.create(
+                run=self.run,
+                key=slot.key,
+                position=slot.position,
+                item=slot.item,
+                app=step["app"],
+                action=step["action"],
+                attempt=attempt,
+                status=StepRun.Status.RUNNING,
+                input=config,
+                started_at=now,
+            )
+        try:
+            output, branch = self._call(step, config, slot, resumed)
+        except StopRun as stop:
+            self._close(record, started, StepRun.Status.FILTERED, {"reason": stop.reason})
+            self.finish(Run.Status.FILTERED, stop.reason)
+        except WaitUntil as wait:
+            self._close(record, started, StepRun.Status.WAITING, wait.output, finished=False)
+            self.park(wait.resume_at, extend_deadline=True)
+        except IntegrationError as error:
+            self._failed(record, started, slot, step, error, attempt)
+        except StepTimeout as error:
+            self._failed(record, started, slot, step, IntegrationError(str(error)), attempt)
+        except _Stop:
+            raise
+        except Exception as error:
+            log.exception("Run %s step %s raised", self.run.id, slot.key)
+            message = f"Unexpected error ({type(error).__name__}): {error}"
+            self._close(record, started, StepRun.Status.FAILED, None, error=message)
+            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+        stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
+        return stored, branch
+
+    def _call(
+        self, step: dict, config: dict, slot: _Slot, resumed: bool
+    ) -> tuple[Any, dict | None]:
+        if step["app"] == "builtin" and step["action"] in STRUCTURAL:
+            if step["action"] == "loop":
+                items, truncated = loop_items(config, settings.ENGINE_LOOP_MAX_ITEMS)
+                return {"count": len(items), "truncated": truncated}, None
+            branch = choose_branch(config)
+            return {"branch": branch.get("name") if branch else None}, branch or {}
+        integration = registry.get(step["app"])
+        action = integration.action(step["action"])
+        connection = self.connection_for(step)
+        if step.get("connection") and connection is None:
+            raise IntegrationError(
+                f"There is no {integration.name or step['app']} connection called "
+                f"“{step['connection']}”; connect it under Connections.",
+                permanent=True,
+            )
+        ctx = Context(
+            workspace_id=self.run.workspace_id,
+            config=config,
+            connection=connection,
+            run_id=self.run.id,
+            step_key=slot.key,
+            integration=integration,
+            resumed=resumed,
+        )
+        refreshed = False
+        while True:
+            try:
+                with step_timeout(settings.ENGINE_STEP_TIMEOUT_SECONDS):
+                    return action.run(ctx), None
+            except IntegrationError as error:
+                # A permanent reauth error means the connection is already unusable.
+                if not error.reauth or error.permanent or connection is None or refreshed:
+                    raise
+                refreshed = True
+                if not _refresh(connection):
+                    raise
+                log.info("Run %s step %s: token refreshed, trying again", self.run.id, slot.key)
+
+    def _close(
+        self,
+        record: StepRun,
+        started: float,
+        status: str,
+        output: Any,
+        *,
+        error: str = "",
+        finished: bool = True,
+    ) -> Any:
+        stored, truncated = cap_output(output) if output is not None else (None, False)
+        elapsed = int((time.monotonic() - started) * 1000)
+        updates: dict[str, Any] = {
+            "status": status,
+            "output": stored,
+            "output_truncated": truncated,
+            "error": error[:5000],
+            "duration_ms": elapsed,
+        }
+        if finished:
+            updates["finished_at"] = timezone.now()
+        if record.pk is None:
+            for name, value in updates.items():
+                setattr(record, name, value)
+            record.save(force_insert=True)
+        else:
+            StepRun.objects.filter(id=record.id).update(**updates)
+        return stored
+
+    def _record_failure(self, slot, step, attempt, config, message) -> None:
+        now = timezone.now()
+        StepRun.objects.create(
+            run=self.run,
+            key=slot.key,
+            position=slot.position,
+            item=slot.item,
+            app=step["app"],
+            action=step["action"],
+            attempt=attempt,
+            status=StepRun.Status.FAILED,
+            input=config,
+            error=message[:5000],
+            started_at=now,
+            finished_at=now,
+            duration_ms=0,
+        )
+
+    def _failed(self, record, started, slot, step, error: IntegrationError, attempt: int) -> None:
+        message = error.message
+        if error.reauth:
+            connection = self.connection_for(step)
+            reason = f"The app no longer accepts this connection: {message}"
+            if connection is not None:
+                _mark_broken(connection, reason)
+            self._close(record, started, StepRun.Status.FAILED, None, error=reason)
+            self.finish(
+                Run.Status.FAILED,
+                f"Step “{slot.key}”: the connection needs reconnecting ({message})",
+                slot.key,
+            )
+        if error.permanent or attempt >= settings.ENGINE_MAX_ATTEMPTS:
+            if not error.permanent:
+                message = f"{message} (gave up after {attempt} attempts)"
+            self._close(record, started, StepRun.Status.FAILED, None, error=message)
+            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+        delay = backoff_seconds(attempt, error.retry_after)
+        note = f"{message} — trying again in {delay:.1f} s"
+        self._close(record, started, StepRun.Status.RETRYING, None, error=note)
+        self.park(timezone.now() + timedelta(seconds=delay))
+
+    # -- the walk -----------------------------------------------------------------------
+
+    def walk(self) -> None:
+        run = self.run
+        data: dict[str, Any] = {
+            "trigger": run.trigger_data,
+            "steps": {},
+            "run": {"id": run.id, "recipe": run.recipe.name},
+        }
+        outputs: dict[str, Any] = data["steps"]
+        skipped: set[str] = set()
+        loop_at = next(
+            (i for i, s in enumerate(self.steps) if (s["app"], s["action"]) == ("builtin", "loop")),
+            None,
+        )
+        head = self.steps if loop_at is None else self.steps[: loop_at + 1]
+        for position, step in enumerate(head):
+            output, branch = self.run_slot(_Slot(step["key"], position, None), step, data, skipped)
+            outputs[step["key"]] = output
+            self._note_branch(step, output, branch, skipped)
+        if loop_at is not None:
+            loop_step = self.steps[loop_at]
+            config = render(loop_step.get("config") or {}, data, step=loop_step["key"])
+            items, _ = loop_items(config, settings.ENGINE_LOOP_MAX_ITEMS)
+            before = dict(outputs)
+            tail = list(enumerate(self.steps))[loop_at + 1 :]
+            for item_index, item in enumerate(items):
+                data["loop"] = {"item": item, "index": item_index, "count": len(items)}
+                data["steps"] = outputs = dict(before)
+                skipped_here = set(skipped)
+                for position, step in tail:
+                    slot = _Slot(step["key"], position, item_index)
+                    output, branch = self.run_slot(slot, step, data, skipped_here)
+                    outputs[step["key"]] = output
+                    self._note_branch(step, output, branch, skipped_here)
+        self.finish(Run.Status.SUCCEEDED)
+
+    def _note_branch(self, step: dict, output: Any, branch: dict | None, skipped: set[str]):
+        if (step["app"], step["action"]) != ("builtin", "paths"):
+            return
+        taken = (output or {}).get("branch")
+        for candidate in (step.get("config") or {}).get("branches") or []:
+            if candidate.get("name") != taken:
+                skipped.update(candidate.get("steps") or [])
+
+
+def _refresh(connection) -> bool:
+    try:
+        connection.refresh(force=True)
+    except Exception as error:
+        log.info("Token refresh failed for connection %s: %s", connection.pk, error)
+        return False
+    return True
+
+
+def _mark_broken(connection, reason: str) -> None:
+    try:
+        connection.mark_broken(reason)
+    except Exception:
+        log.exception("Could not mark connection %s broken", connection.pk)
+
+
+def claim(run_id: int, owner: str) -> bool:
+    now = timezone.now()
+    lease = timedelta(seconds=settings.ENGINE_LEASE_SECONDS)
+    changed = (
+        Run.objects.filter(id=run_id, status__in=Run.ACTIVE, cancel_requested=False)
+        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
+        .filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now + timedelta(seconds=1)))
+        .update(
+            status=Run.Status.RUNNING,
+            lease_owner=owner,
+            lease_expires=now + lease,
+            resume_at=None,
+            started_at=Coalesce("started_at", now),
+        )
+    )
+    return changed == 1
+
+
+def execute(run_id: int, owner: str | None = None) -> str:
+    """Execute a run as far as it goes now. Returns what happened, for logs and tests:
+    a final status, "waiting", or why nothing was done."""
+    owner = owner or new_owner()
+    if not claim(run_id, owner):
+        return _not_claimed(run_id)
+    run = Run.objects.select_related("version", "recipe").get(id=run_id)
+    execution = Execution(
+        run=run,
+        owner=owner,
+        lease=timedelta(seconds=settings.ENGINE_LEASE_SECONDS),
+        steps=run.version.steps,
+        lease_until=run.lease_expires,
+    )
+    for record in StepRun.objects.filter(run=run).order_by("id"):
+        index = (record.key, record.item)
+        execution.latest[index] = record
+        execution.history.setdefault(index, []).append(record)
+    with contextlib.suppress(_Stop):
+        execution.walk()
+    return execution.result
+
+
+def _not_claimed(run_id: int) -> str:
+    """Explain a failed claim and, where the run still needs a worker, arrange one."""
+    row = (
+        Run.objects.filter(id=run_id)
+        .values("status", "lease_expires", "cancel_requested", "resume_at")
+        .first()
+    )
+    if row is None:
+        return "missing"
+    if row["status"] in Run.FINISHED:
+        return "already-finished"
+    now = timezone.now()
+    if row["cancel_requested"]:
+        if row["lease_expires"] is None or row["lease_expires"] < now:
+            Run.objects.filter(id=run_id, status__in=Run.ACTIVE).filter(
+                Q(lease_expires__isnull=True) | Q(lease_expires__lt=now)
+            ).update(status=Run.Status.CANCELLED, finished_at=now, lease_owner="")
+            return Run.Status.CANCELLED
+        return "cancelling"
+    if row["status"] == Run.Status.RUNNING and row["lease_expires"]:
+        # Another worker holds the run (a second delivery, or a redelivery racing a live
+        # lease). Look again when the lease would expire, in case its holder died.
+        remaining = (row["lease_expires"] - now).total_seconds()
+        enqueue(run_id, countdown=remaining + 1)
+        return "held-elsewhere"
+    return "not-due"

@@ -1,0 +1,160 @@
+"""Runs and their step records, and the state each trigger keeps between fires.
+
+``StepRun`` holds one row per attempt: a retry, a resume after a crash and a replay each add
+a row, so the history of a step is never overwritten. A step inside a loop carries the
+item's position in ``item``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hub.accounts.models import Workspace
+from hub.recipes.models import Recipe, RecipeVersion
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        WAITING = "waiting", _("Waiting")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FILTERED = "filtered", _("Stopped by a filter")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    FINISHED = (Status.SUCCEEDED, Status.FILTERED, Status.FAILED, Status.CANCELLED)
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Run now")
+        WEBHOOK = "webhook", _("Webhook")
+        SCHEDULE = "schedule", _("Schedule")
+        REPLAY = "replay", _("Replay")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="runs")
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(RecipeVersion, on_delete=models.PROTECT, related_name="runs")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    trigger_data = models.JSONField(default=dict, blank=True)
+    # Firing the same event twice (a schedule's due time, a webhook's idempotency key) hits
+    # this constraint, so double-firing creates no second run.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    error = models.TextField(blank=True)
+    failed_step = models.CharField(max_length=100, blank=True)
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # The lease: the worker executing the run and until when its claim holds.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # When a waiting run (a delay, a retry backoff) may go on.
+    resume_at = models.DateTimeField(null=True, blank=True)
+    # When the run's message was last handed to the broker; the sweeper looks at it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The run fails when still unfinished at this time (see docs/engine.md, "Timeouts").
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="run_ws_recent"),
+            models.Index(fields=["status", "enqueued_at"], name="run_status_enqueued"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.recipe_id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None
+
+
+class StepRun(models.Model):
+    """One attempt of one step of a run."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FILTERED = "filtered", _("Stopped the run")
+        WAITING = "waiting", _("Waiting")
+        RETRYING = "retrying", _("Failed, will retry")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        INTERRUPTED = "interrupted", _("Interrupted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    DONE = (Status.SUCCEEDED, Status.FILTERED, Status.SKIPPED)
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    key = models.CharField(max_length=100)
+    position = models.PositiveIntegerField()
+    # The loop item this attempt ran for, or null outside a loop.
+    item = models.PositiveIntegerField(null=True, blank=True)
+    app = models.CharField(max_length=40)
+    action = models.CharField(max_length=60)
+    attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    output_truncated = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        indexes = [models.Index(fields=["run", "key", "item"], name="steprun_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.key}#{self.attempt} ({self.status})"
+
+
+class TriggerState(models.Model):
+    """What a recipe's trigger remembers: when a schedule fires next, a poller's cursor and
+    the ids it has already seen."""
+
+    recipe = models.OneToOneField(Recipe, on_delete=models.CASCADE, related_name="trigger_state")
+    kind = models.CharField(max_length=20)
+    next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    cursor = models.JSONField(null=True, blank=True)
+    seen_ids = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} trigger of {self.recipe_id}"
+
+
+class RetentionPolicy(models.Model):
+    """How long a workspace keeps finished runs; set by its admins. Without a row the
+    deployment's ENGINE_RUN_RETENTION_DAYS applies."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="run_retention"
+    )
+    days = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.workspace}: {self.days} days"

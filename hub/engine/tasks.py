@@ -1,0 +1,31 @@
+"""Celery tasks: thin wrappers that take ids and call the engine's plain functions."""
+
+from celery import shared_task
+
+
+@shared_task(name="hub.engine.tasks.execute_run", ignore_result=True, acks_late=True)
+def execute_run(run_id: int) -> str:
+    from hub.engine.executor import execute
+
+    return execute(run_id)
+
+
+@shared_task(name="hub.engine.tasks.tick", ignore_result=True)
+def tick() -> int:
+    from hub.engine.scheduler import tick as run_tick
+
+    return run_tick()
+
+
+@shared_task(name="hub.engine.tasks.sweep", ignore_result=True)
+def sweep() -> dict:
+    from hub.engine.sweeper import sweep as run_sweep
+
+    return run_sweep()
+
+
+@shared_task(name="hub.engine.tasks.prune", ignore_result=True)
+def prune() -> int:
+    from hub.engine.sweeper import prune as run_prune
+
+    return run_prune()

@@ -1,0 +1,270 @@
+"""The recipe file format ``toolstack.recipe/1``: reading, validating and writing it.
+
+Validation is one function for import and publish. Each problem names the step and field it
+is about, in words a member can act on. A problem is *blocking* (the recipe cannot be
+published) unless it is only a missing connection, which leaves the recipe a draft with a
+message saying what to connect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from hub.engine import schedule
+from hub.engine.structure import STRUCTURAL, structural_action
+from integrations import registry
+from integrations.base import Action, IntegrationError
+
+FORMAT = "toolstack.recipe/1"
+TRIGGER_APPS = ("manual", "webhook", "schedule")
+STEP_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+MAX_STEPS = 50
+RESERVED_KEYS = {"trigger", "steps", "loop", "run"}
+
+TRIGGER_SAMPLES: dict[str, Any] = {
+    # Manual and webhook data is whatever the caller sends: anything may be referenced.
+    "manual": None,
+    "webhook": None,
+    "schedule": {"scheduled_at": "2025-01-01T09:00:00+00:00", "timezone": "UTC"},
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    step: str | None = None
+    field: str | None = None
+    # Only a missing connection: the recipe imports as a draft.
+    connection: bool = False
+
+    def __str__(self) -> str:
+        where = []
+        if self.step:
+            where.append("the trigger" if self.step == "trigger" else f"step “{self.step}”")
+        if self.field:
+            where.append(f"field “{self.field}”")
+        prefix = ", ".join(where)
+        return f"In {prefix}: {self.message}" if prefix else self.message
+
+
+class RecipeFormatError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def find_action(app: str, action: str) -> tuple[Any, Action]:
+    """The integration and action a step names; raises IntegrationError when unknown."""
+    if app == "builtin" and action in STRUCTURAL:
+        return None, structural_action(action)
+    integration = registry.get(app)
+    if action not in integration.actions:
+        raise IntegrationError(f"{integration.name or app} has no action “{action}”.")
+    return integration, integration.actions[action]
+
+
+def needs_connection(integration) -> bool:
+    return integration is not None and (integration.oauth is not None or integration.uses_api_key)
+
+
+def normalize(document: Any) -> dict:
+    """Check the document's shape and return it in canonical form; raises RecipeFormatError."""
+    problems: list[Problem] = []
+    if not isinstance(document, dict):
+        raise RecipeFormatError([Problem("A recipe file holds one JSON object.")])
+    if document.get("format") != FORMAT:
+        problems.append(Problem(f"“format” must be “{FORMAT}”."))
+    name = document.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem("A recipe needs a “name”."))
+    trigger = document.get("trigger") or {"app": "manual"}
+    if not isinstance(trigger, dict):
+        problems.append(Problem("“trigger” must be an object.", step="trigger"))
+        trigger = {"app": "manual"}
+    steps = document.get("steps") or []
+    if not isinstance(steps, list):
+        problems.append(Problem("“steps” must be a list."))
+        steps = []
+    if len(steps) > MAX_STEPS:
+        problems.append(Problem(f"A recipe has at most {MAX_STEPS} steps."))
+    trigger, trigger_problems = _normalize_trigger(trigger)
+    problems += trigger_problems
+    clean_steps = []
+    seen: set[str] = set()
+    for index, step in enumerate(steps, start=1):
+        if not isinstance(step, dict):
+            problems.append(Problem(f"Step {index} must be an object."))
+            continue
+        key = step.get("key")
+        label = key if isinstance(key, str) and key else f"#{index}"
+        if not isinstance(key, str) or not STEP_KEY.match(key) or key in RESERVED_KEYS:
+            problems.append(
+                Problem(
+                    "A step key is lower-case letters, digits and _ and starts with a letter "
+                    "(not trigger, steps, loop or run).",
+                    step=label,
+                )
+            )
+        elif key in seen:
+            problems.append(Problem("Two steps have this key; each key must be unique.", label))
+        seen.add(label)
+        for part in ("app", "action"):
+            if not isinstance(step.get(part), str) or not step.get(part):
+                problems.append(Problem(f"A step needs “{part}”.", step=label))
+        config = step.get("config") or {}
+        if not isinstance(config, dict):
+            problems.append(Problem("“config” must be an object.", step=label))
+            config = {}
+        clean = {"key": key, "app": step.get("app"), "action": step.get("action")}
+        if step.get("name"):
+            clean["name"] = str(step["name"])
+        if step.get("connection"):
+            clean["connection"] = str(step["connection"])
+        clean["config"] = config
+        clean_steps.append(clean)
+    if problems:
+        raise RecipeFormatError(problems)
+    out = {"format": FORMAT, "name": name.strip(), "description": document.get("description", "")}
+    out["trigger"] = trigger
+    out["steps"] = clean_steps
+    return out
+
+
+def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
+    app = trigger.get("app", "manual")
+    if app not in TRIGGER_APPS:
+        # App triggers (pollers) arrive with the integrations; until then refuse clearly.
+        return trigger, [
+            Problem(
+                f"“{app}” triggers are not available yet; use manual, webhook or schedule.",
+                step="trigger",
+                field="app",
+            )
+        ]
+    if app == "manual":
+        return {"app": "manual"}, []
+    if app == "webhook":
+        return {"app": "webhook", "event": "catch"}, []
+    event = trigger.get("event", "cron")
+    try:
+        config = schedule.normalize(event, trigger.get("config") or {})
+    except schedule.ScheduleError as error:
+        return trigger, [Problem(str(error), step="trigger", field="config")]
+    return {"app": "schedule", "event": event, "config": config}, []
+
+
+def validate(document: dict, connection_labels: dict[str, set[str]] | None = None) -> list[Problem]:
+    """Every problem of a normalized document, checked against the integrations' field
+    declarations and the mapping language. ``connection_labels`` maps app slug to the labels
+    of the workspace's connections; None skips the connection check."""
+    from hub.engine import mapping
+
+    problems: list[Problem] = []
+    steps = document["steps"]
+    keys = [s["key"] for s in steps]
+    known_steps: dict[str, Any] = {}
+    known: dict[str, Any] = {
+        "trigger": TRIGGER_SAMPLES.get(document["trigger"].get("app")),
+        "steps": known_steps,
+        "run": {"id": 1, "recipe": document["name"]},
+    }
+    loop_seen = False
+    branch_steps: dict[str, str] = {}
+    for index, step in enumerate(steps):
+        key = step["key"]
+        try:
+            integration, action = find_action(step["app"], step["action"])
+        except IntegrationError as error:
+            problems.append(Problem(error.message, step=key, field="action"))
+            known_steps[key] = None
+            continue
+        config = step["config"]
+        declared = {f.key: f for f in action.fields}
+        if action.fields_provider is None:
+            for name in config:
+                if name not in declared:
+                    problems.append(Problem("This action has no such field.", key, name))
+        for f in action.fields:
+            value = config.get(f.key, f.default)
+            if f.required and (value is None or value == "" or value == [] or value == {}):
+                problems.append(Problem(f"“{f.label}” is required.", key, f.key))
+        if needs_connection(integration):
+            label = step.get("connection")
+            if not label:
+                problems.append(
+                    Problem(
+                        f"Choose a {integration.name} connection for this step.",
+                        key,
+                        "connection",
+                        connection=True,
+                    )
+                )
+            elif connection_labels is not None and label not in connection_labels.get(
+                step["app"], set()
+            ):
+                problems.append(
+                    Problem(
+                        f"Connect {integration.name} as “{label}” under Connections, "
+                        "then publish again.",
+                        key,
+                        "connection",
+                        connection=True,
+                    )
+                )
+        if step["app"] == "builtin" and step["action"] == "loop":
+            if loop_seen:
+                problems.append(Problem("A recipe has at most one loop.", key))
+            loop_seen = True
+        if step["app"] == "builtin" and step["action"] == "paths":
+            problems += _check_paths(step, keys[index + 1 :], branch_steps)
+        for error in mapping.check(config, known, step=key, later_steps=keys[index:]):
+            problems.append(Problem(error.message, key, error.field))
+        if step["app"] == "builtin" and step["action"] == "loop":
+            known["loop"] = {"item": None, "index": 0, "count": 1}
+        sample = dict(action.sample) if action.sample else None
+        known_steps[key] = sample
+    return problems
+
+
+def _check_paths(step: dict, later: list[str], claimed: dict[str, str]) -> list[Problem]:
+    key = step["key"]
+    problems: list[Problem] = []
+    branches = step["config"].get("branches")
+    if not isinstance(branches, list) or not branches:
+        return [Problem("Add at least one path.", key, "branches")]
+    names = set()
+    for i, branch in enumerate(branches):
+        where = f"branches.{i}"
+        if not isinstance(branch, dict):
+            problems.append(Problem("Each path is an object.", key, where))
+            continue
+        name = branch.get("name")
+        if not isinstance(name, str) or not name or name in names:
+            problems.append(Problem("Each path needs a unique name.", key, f"{where}.name"))
+        names.add(name)
+        for target in branch.get("steps") or []:
+            if target not in later:
+                problems.append(
+                    Problem(f"“{target}” is not a step after this one.", key, f"{where}.steps")
+                )
+            elif target in claimed and claimed[target] != f"{key}:{name}":
+                problems.append(
+                    Problem(f"“{target}” is already on another path.", key, f"{where}.steps")
+                )
+            else:
+                claimed[target] = f"{key}:{name}"
+    return problems
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if not p.connection]
+
+
+def export(document: dict) -> dict:
+    """The document as it travels: connections by label, never a token or an internal id."""
+    out = normalize(document)
+    for step in out["steps"]:
+        step.pop("connection_id", None)
+    return out

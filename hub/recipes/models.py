@@ -1,0 +1,99 @@
+"""Recipes as data: a recipe has a draft document and immutable published versions.
+
+The document is the ``toolstack.recipe/1`` JSON (see ``hub.recipes.format``). Runs point at
+the version they ran, so editing or republishing never changes a run already in flight.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hub.accounts.models import Workspace
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Recipe(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="recipes")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    # Why a recipe is paused when the hub paused it (a connection needs reconnecting).
+    paused_reason = models.CharField(max_length=300, blank=True)
+    # The working copy people edit; publishing freezes it into a RecipeVersion.
+    draft = models.JSONField(default=dict)
+    current_version = models.ForeignKey(
+        "RecipeVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Webhook address: /hooks/<public_id>/<webhook_secret>.
+    public_id = models.CharField(max_length=40, unique=True, default=new_public_id)
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="recipe_name_per_workspace")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def trigger_app(self) -> str:
+        version = self.current_version
+        document = version.document if version else self.draft
+        return (document.get("trigger") or {}).get("app", "manual")
+
+
+class RecipeVersion(models.Model):
+    """A published, immutable snapshot of a recipe's trigger and steps."""
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipe", "number"], name="one_version_number")
+        ]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.recipe} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A published recipe version never changes; publish a new one.")
+        super().save(*args, **kwargs)
+
+    @property
+    def steps(self) -> list[dict]:
+        return self.document.get("steps", [])
+
+    @property
+    def trigger(self) -> dict:
+        return self.document.get("trigger", {})

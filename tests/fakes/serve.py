@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--issue-tokens", action="store_true", help="print a ready access token per app"
     )
+    parser.add_argument(
+        "--slack-channel",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="create a Slack channel the hub's bot is in (repeatable); prints its id",
+    )
     args = parser.parse_args(argv)
     running = []
     for i, slug in enumerate(args.apps):
@@ -42,6 +49,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{key}={value}")
         if args.issue_tokens:
             print(f"{slug.upper()}_TEST_TOKEN={fake.issue_token()}")
+        if slug == "slack":
+            for name in args.slack_channel:
+                print(f"SLACK_CHANNEL_{name.upper()}={fake.add_channel(name)}")
     print("ready", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -205,3 +205,12 @@ def test_python_messages_translate_with_their_values():
         ) % {"counter": 5}
     assert text == "a@b.test 님에게 초대를 보냈습니다."
     assert count == "이 워크스페이스에 5명이 있습니다."
+
+
+def test_server_error_page_follows_the_active_language(rf):
+    from hub.views import server_error
+
+    with translation.override("ko"):
+        html = server_error(rf.get("/")).content.decode()
+    assert '<html lang="ko">' in html
+    assert "서버에서 문제가 발생했습니다" in html

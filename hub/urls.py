@@ -6,6 +6,7 @@ from hub.engine import webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("connections/", include("hub.connections.urls")),
     path("recipes/", include("hub.recipes.urls")),

@@ -7,6 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def member_required(view):
@@ -29,7 +30,7 @@ def admin_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.membership.is_admin:
-            raise PermissionDenied("Only workspace admins can open this page.")
+            raise PermissionDenied(_("Only workspace admins can open this page."))
         return view(request, *args, **kwargs)
 
     return wrapper

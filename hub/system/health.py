@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def check_database() -> str | None:
             cursor.execute("SELECT 1")
     except Exception as error:
         log.warning("Health: database check failed: %s", type(error).__name__)
-        return f"cannot query the database ({type(error).__name__})"
+        return _("cannot query the database (%(error)s)") % {"error": type(error).__name__}
     return None
 
 
@@ -46,7 +47,7 @@ def check_broker() -> str | None:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as error:
         log.warning("Health: broker check failed: %s", type(error).__name__)
-        return f"cannot reach the message broker ({type(error).__name__})"
+        return _("cannot reach the message broker (%(error)s)") % {"error": type(error).__name__}
     return None
 
 
@@ -54,7 +55,7 @@ def check_worker() -> str | None:
     try:
         age = _heartbeat_age("worker")
     except Exception:
-        return "unknown: the database is unavailable"
+        return _("unknown: the database is unavailable")
     if age is not None and age <= _stale_after():
         return None
     from hub.celery import app
@@ -65,19 +66,19 @@ def check_worker() -> str | None:
     except Exception as error:
         log.info("Health: worker ping not possible: %s", type(error).__name__)
     if age is None:
-        return "no worker has reported yet: start one with `celery -A hub worker`"
-    return f"no worker heartbeat for {int(age.total_seconds())} s"
+        return _("no worker has reported yet: start one with `celery -A hub worker`")
+    return _("no worker heartbeat for %(seconds)s s") % {"seconds": int(age.total_seconds())}
 
 
 def check_scheduler() -> str | None:
     try:
         age = _heartbeat_age("scheduler")
     except Exception:
-        return "unknown: the database is unavailable"
+        return _("unknown: the database is unavailable")
     if age is None:
-        return "the scheduler has not reported yet: start it with `celery -A hub beat`"
+        return _("the scheduler has not reported yet: start it with `celery -A hub beat`")
     if age > _stale_after():
-        return f"no scheduler heartbeat for {int(age.total_seconds())} s"
+        return _("no scheduler heartbeat for %(seconds)s s") % {"seconds": int(age.total_seconds())}
     return None
 
 

@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from hub.accounts.decorators import admin_required
@@ -10,7 +11,8 @@ from hub.system.models import Heartbeat
 @never_cache
 def healthz(request):
     """For load balancers and monitors: no sign-in, nothing secret."""
-    results = run_checks()
+    with translation.override("en"):
+        results = run_checks()
     body = {name: "ok" if reason is None else reason for name, reason in results.items()}
     healthy = all(reason is None for reason in results.values())
     return JsonResponse(body, status=200 if healthy else 503)

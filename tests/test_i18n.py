@@ -17,6 +17,13 @@ MO = PO.with_suffix(".mo")
 KO = {"HTTP_ACCEPT_LANGUAGE": "ko"}
 
 
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A Korean request leaves Korean active in this thread; later tests expect English."""
+    yield
+    translation.deactivate()
+
+
 def page(client, url: str, **headers) -> str:
     response = client.get(url, **headers)
     assert response.status_code == 200, response.status_code
@@ -214,3 +221,112 @@ def test_server_error_page_follows_the_active_language(rf):
         html = server_error(rf.get("/")).content.decode()
     assert '<html lang="ko">' in html
     assert "서버에서 문제가 발생했습니다" in html
+
+
+# Recipe and run pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def greeter(workspace, kit):
+    from tests.conftest import make_recipe
+
+    return make_recipe(
+        workspace,
+        [
+            {
+                "key": "say",
+                "app": "kit",
+                "action": "echo",
+                "config": {"text": "Hi {{ trigger.name }}"},
+            }
+        ],
+        trigger={"app": "webhook", "event": "catch"},
+        name="Greeter",
+    )
+
+
+@pytest.fixture
+def finished_run(greeter):
+    from hub.engine.executor import execute
+    from hub.engine.models import Run
+    from hub.engine.runs import start_run
+
+    run = start_run(greeter, Run.Source.MANUAL, {"name": "Ada"})
+    execute(run.id)
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    return run
+
+
+def test_recipe_list_in_korean(member_client, finished_run):
+    html = page(member_client, reverse("recipes"), **KO)
+    assert "<h1>레시피</h1>" in html
+    assert "레시피 가져오기" in html
+    assert "지금 실행" in html
+    assert "웹훅으로" in html
+    assert ">켜짐</span>" in html
+    assert ">성공</a>" in html
+    assert "Run now" not in html
+
+
+def test_empty_recipe_list_in_korean(member_client):
+    html = page(member_client, reverse("recipes"), **KO)
+    assert "아직 레시피가 없습니다" in html
+    assert "연결로 이동" in html
+
+
+def test_recipe_page_in_korean(admin_client, finished_run):
+    html = page(admin_client, reverse("recipe_detail", args=[finished_run.recipe_id]), **KO)
+    assert "<h2>시작 조건</h2>" in html
+    assert "<h2>단계</h2>" in html
+    assert "<h2>최근 실행</h2>" in html
+    assert "다음 주소로 JSON을 POST로 보내세요:" in html
+    assert "테스트 데이터 추가(선택 사항)" in html
+    assert "<strong>실행 중</strong>" in html
+    assert "Recent runs" not in html
+
+
+def test_runs_list_in_korean(member_client, finished_run):
+    html = page(member_client, reverse("runs"), **KO)
+    assert "<h1>실행 기록</h1>" in html
+    assert '<option value="">모든 실행</option>' in html
+    assert '<option value="failed">실패</option>' in html
+    assert ">성공</span>" in html
+    assert "<td>지금 실행</td>" in html
+    assert "완료된 실행 기록은 30일 동안 보관됩니다." in html
+
+
+def test_run_page_in_korean(member_client, finished_run):
+    html = page(member_client, reverse("run_detail", args=[finished_run.pk]), **KO)
+    assert f"<title>실행 #{finished_run.pk}" in html
+    assert "<h2>단계</h2>" in html
+    assert "<summary>시작한 데이터</summary>" in html
+    assert "<h4>입력</h4>" in html and "<h4>출력</h4>" in html
+    assert "JSON으로 보기" in html
+    assert "시도 1" in html
+    assert "Hi Ada" in html
+    assert "Steps" not in html
+
+
+def test_recipe_problems_in_korean(member_client, workspace, kit):
+    import json
+
+    document = {
+        "format": "toolstack.recipe/1",
+        "name": "Imported",
+        "steps": [{"key": "a", "app": "kit", "action": "need", "config": {}}],
+    }
+    response = member_client.post(reverse("recipe_import"), {"text": json.dumps(document)}, **KO)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "레시피를 가져오지 못했습니다." in html
+    assert "단계 “a”, 필드 “text”: " in html
+    assert "필수 항목입니다." in html
+
+
+def test_recipe_problems_stay_english_by_default(workspace, kit):
+    from hub.recipes.format import RecipeFormatError, normalize
+
+    with pytest.raises(RecipeFormatError) as caught:
+        normalize({"format": "toolstack.recipe/1", "name": "x", "steps": [{"key": "a"}]})
+    assert str(caught.value.problems[0]) == "In step “a”: A step needs “app”."

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from hub.engine import schedule
 from hub.engine.structure import STRUCTURAL, structural_action
 from integrations import registry
@@ -42,11 +44,16 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.step:
-            where.append("the trigger" if self.step == "trigger" else f"step “{self.step}”")
+            where.append(
+                _("the trigger")
+                if self.step == "trigger"
+                else _("step “%(key)s”") % {"key": self.step}
+            )
         if self.field:
-            where.append(f"field “{self.field}”")
-        prefix = ", ".join(where)
-        return f"In {prefix}: {self.message}" if prefix else self.message
+            where.append(_("field “%(field)s”") % {"field": self.field})
+        if not where:
+            return self.message
+        return _("In %(place)s: %(message)s") % {"place": ", ".join(where), "message": self.message}
 
 
 class RecipeFormatError(ValueError):
@@ -61,7 +68,10 @@ def find_action(app: str, action: str) -> tuple[Any, Action]:
         return None, structural_action(action)
     integration = registry.get(app)
     if action not in integration.actions:
-        raise IntegrationError(f"{integration.name or app} has no action “{action}”.")
+        raise IntegrationError(
+            _("%(app)s has no action “%(action)s”.")
+            % {"app": integration.name or app, "action": action}
+        )
     return integration, integration.actions[action]
 
 
@@ -73,49 +83,51 @@ def normalize(document: Any) -> dict:
     """Check the document's shape and return it in canonical form; raises RecipeFormatError."""
     problems: list[Problem] = []
     if not isinstance(document, dict):
-        raise RecipeFormatError([Problem("A recipe file holds one JSON object.")])
+        raise RecipeFormatError([Problem(_("A recipe file holds one JSON object."))])
     if document.get("format") != FORMAT:
-        problems.append(Problem(f"“format” must be “{FORMAT}”."))
+        problems.append(Problem(_("“format” must be “%(format)s”.") % {"format": FORMAT}))
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.append(Problem("A recipe needs a “name”."))
+        problems.append(Problem(_("A recipe needs a “name”.")))
     trigger = document.get("trigger") or {"app": "manual"}
     if not isinstance(trigger, dict):
-        problems.append(Problem("“trigger” must be an object.", step="trigger"))
+        problems.append(Problem(_("“trigger” must be an object."), step="trigger"))
         trigger = {"app": "manual"}
     steps = document.get("steps") or []
     if not isinstance(steps, list):
-        problems.append(Problem("“steps” must be a list."))
+        problems.append(Problem(_("“steps” must be a list.")))
         steps = []
     if len(steps) > MAX_STEPS:
-        problems.append(Problem(f"A recipe has at most {MAX_STEPS} steps."))
+        problems.append(Problem(_("A recipe has at most %(n)s steps.") % {"n": MAX_STEPS}))
     trigger, trigger_problems = _normalize_trigger(trigger)
     problems += trigger_problems
     clean_steps = []
     seen: set[str] = set()
     for index, step in enumerate(steps, start=1):
         if not isinstance(step, dict):
-            problems.append(Problem(f"Step {index} must be an object."))
+            problems.append(Problem(_("Step %(n)s must be an object.") % {"n": index}))
             continue
         key = step.get("key")
         label = key if isinstance(key, str) and key else f"#{index}"
         if not isinstance(key, str) or not STEP_KEY.match(key) or key in RESERVED_KEYS:
             problems.append(
                 Problem(
-                    "A step key is lower-case letters, digits and _ and starts with a letter "
-                    "(not trigger, steps, loop or run).",
+                    _(
+                        "A step key is lower-case letters, digits and _ and starts with a letter "
+                        "(not trigger, steps, loop or run)."
+                    ),
                     step=label,
                 )
             )
         elif key in seen:
-            problems.append(Problem("Two steps have this key; each key must be unique.", label))
+            problems.append(Problem(_("Two steps have this key; each key must be unique."), label))
         seen.add(label)
         for part in ("app", "action"):
             if not isinstance(step.get(part), str) or not step.get(part):
-                problems.append(Problem(f"A step needs “{part}”.", step=label))
+                problems.append(Problem(_("A step needs “%(part)s”.") % {"part": part}, step=label))
         config = step.get("config") or {}
         if not isinstance(config, dict):
-            problems.append(Problem("“config” must be an object.", step=label))
+            problems.append(Problem(_("“config” must be an object."), step=label))
             config = {}
         clean = {"key": key, "app": step.get("app"), "action": step.get("action")}
         if step.get("name"):
@@ -138,7 +150,8 @@ def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
         # App triggers (pollers) arrive with the integrations; until then refuse clearly.
         return trigger, [
             Problem(
-                f"“{app}” triggers are not available yet; use manual, webhook or schedule.",
+                _("“%(app)s” triggers are not available yet; use manual, webhook or schedule.")
+                % {"app": app},
                 step="trigger",
                 field="app",
             )
@@ -185,17 +198,19 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
         if action.fields_provider is None:
             for name in config:
                 if name not in declared:
-                    problems.append(Problem("This action has no such field.", key, name))
+                    problems.append(Problem(_("This action has no such field."), key, name))
         for f in action.fields:
             value = config.get(f.key, f.default)
             if f.required and (value is None or value == "" or value == [] or value == {}):
-                problems.append(Problem(f"“{f.label}” is required.", key, f.key))
+                problems.append(
+                    Problem(_("“%(label)s” is required.") % {"label": f.label}, key, f.key)
+                )
         if needs_connection(integration):
             label = step.get("connection")
             if not label:
                 problems.append(
                     Problem(
-                        f"Choose a {integration.name} connection for this step.",
+                        _("Choose a %(app)s connection for this step.") % {"app": integration.name},
                         key,
                         "connection",
                         connection=True,
@@ -206,8 +221,8 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
             ):
                 problems.append(
                     Problem(
-                        f"Connect {integration.name} as “{label}” under Connections, "
-                        "then publish again.",
+                        _("Connect %(app)s as “%(label)s” under Connections, then publish again.")
+                        % {"app": integration.name, "label": label},
                         key,
                         "connection",
                         connection=True,
@@ -215,7 +230,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
                 )
         if step["app"] == "builtin" and step["action"] == "loop":
             if loop_seen:
-                problems.append(Problem("A recipe has at most one loop.", key))
+                problems.append(Problem(_("A recipe has at most one loop."), key))
             loop_seen = True
         if step["app"] == "builtin" and step["action"] == "paths":
             problems += _check_paths(step, keys[index + 1 :], branch_steps)
@@ -233,25 +248,33 @@ def _check_paths(step: dict, later: list[str], claimed: dict[str, str]) -> list[
     problems: list[Problem] = []
     branches = step["config"].get("branches")
     if not isinstance(branches, list) or not branches:
-        return [Problem("Add at least one path.", key, "branches")]
+        return [Problem(_("Add at least one path."), key, "branches")]
     names = set()
     for i, branch in enumerate(branches):
         where = f"branches.{i}"
         if not isinstance(branch, dict):
-            problems.append(Problem("Each path is an object.", key, where))
+            problems.append(Problem(_("Each path is an object."), key, where))
             continue
         name = branch.get("name")
         if not isinstance(name, str) or not name or name in names:
-            problems.append(Problem("Each path needs a unique name.", key, f"{where}.name"))
+            problems.append(Problem(_("Each path needs a unique name."), key, f"{where}.name"))
         names.add(name)
         for target in branch.get("steps") or []:
             if target not in later:
                 problems.append(
-                    Problem(f"“{target}” is not a step after this one.", key, f"{where}.steps")
+                    Problem(
+                        _("“%(key)s” is not a step after this one.") % {"key": target},
+                        key,
+                        f"{where}.steps",
+                    )
                 )
             elif target in claimed and claimed[target] != f"{key}:{name}":
                 problems.append(
-                    Problem(f"“{target}” is already on another path.", key, f"{where}.steps")
+                    Problem(
+                        _("“%(key)s” is already on another path.") % {"key": target},
+                        key,
+                        f"{where}.steps",
+                    )
                 )
             else:
                 claimed[target] = f"{key}:{name}"

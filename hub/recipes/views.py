@@ -53,6 +53,9 @@ def recipe_list(request):
         )
         .order_by("name")
     )
+    labels = dict(Run.Status.choices)
+    for recipe in recipes:
+        recipe.last_run_label = labels.get(recipe.last_run_status, recipe.last_run_status)
     return render(request, "recipes/list.html", {"recipes": recipes})
 
 

@@ -255,6 +255,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set
+# (a new PostgreSQL backend per task); hub/celery.py closes old or broken connections around
+# each task instead, honouring CONN_MAX_AGE like a web request does.
+CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {

@@ -29,9 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hub.engine.mapping import render
@@ -61,9 +60,11 @@ def new_owner() -> str:
 # ------------------------------------------------------------------------ enqueueing
 
 
-def enqueue(run_id: int, *, countdown: float | None = None) -> None:
-    """Hand the run to Celery once the current transaction commits."""
-    Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
+def enqueue(run_id: int, *, countdown: float | None = None, stamped: bool = False) -> None:
+    """Hand the run to Celery once the current transaction commits. ``stamped``: the caller
+    has just written ``enqueued_at`` itself (a new run), so it is not written again."""
+    if not stamped:
+        Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
 
     def send() -> None:
         from hub.engine.tasks import execute_run
@@ -484,7 +485,7 @@ class Execution:
         data: dict[str, Any] = {
             "trigger": run.trigger_data,
             "steps": {},
-            "run": {"id": run.id, "recipe": run.recipe.name},
+            "run": {"id": run.id, "recipe": _recipe_name(run)},
         }
         outputs: dict[str, Any] = data["steps"]
         skipped: set[str] = set()
@@ -523,6 +524,11 @@ class Execution:
                 skipped.update(candidate.get("steps") or [])
 
 
+def _recipe_name(run: Run) -> str:
+    name = getattr(run, "recipe_name", None)
+    return name if name is not None else run.recipe.name
+
+
 def _refresh(connection) -> bool:
     try:
         connection.refresh(force=True)
@@ -539,42 +545,81 @@ def _mark_broken(connection, reason: str) -> None:
         log.exception("Could not mark connection %s broken", connection.pk)
 
 
-def claim(run_id: int, owner: str) -> bool:
+_CLAIM_SQL = """
+UPDATE {run} SET status = %s, lease_owner = %s, lease_expires = %s, resume_at = NULL,
+    started_at = COALESCE(started_at, %s)
+WHERE id = %s AND status IN (%s, %s, %s) AND NOT cancel_requested
+    AND (lease_expires IS NULL OR lease_expires < %s)
+    AND (resume_at IS NULL OR resume_at <= %s)
+RETURNING {columns},
+    (SELECT name FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) AS recipe_name,
+    (SELECT document FROM {version} WHERE {version}.id = {run}.version_id) AS version_document,
+    EXISTS (SELECT 1 FROM {step} WHERE {step}.run_id = {run}.id) AS has_steps
+"""
+
+
+def _claim_sql() -> str:
+    from hub.recipes.models import Recipe, RecipeVersion
+
+    if not hasattr(_claim_sql, "text"):
+        _claim_sql.text = _CLAIM_SQL.format(
+            run=Run._meta.db_table,
+            recipe=Recipe._meta.db_table,
+            version=RecipeVersion._meta.db_table,
+            step=StepRun._meta.db_table,
+            columns=", ".join(f.column for f in Run._meta.concrete_fields),
+        )
+    return _claim_sql.text
+
+
+def claim(run_id: int, owner: str) -> Run | None:
+    """Claim the run with a lease and load it, in one conditional UPDATE … RETURNING: the
+    row changes for one worker only. Returns the run (with ``recipe_name``, the version's
+    ``version_document`` and ``has_steps``, whether any step row exists yet), or None when it
+    was not claimed."""
     now = timezone.now()
     lease = timedelta(seconds=settings.ENGINE_LEASE_SECONDS)
-    changed = (
-        Run.objects.filter(id=run_id, status__in=Run.ACTIVE, cancel_requested=False)
-        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
-        .filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now + timedelta(seconds=1)))
-        .update(
-            status=Run.Status.RUNNING,
-            lease_owner=owner,
-            lease_expires=now + lease,
-            resume_at=None,
-            started_at=Coalesce("started_at", now),
-        )
-    )
-    return changed == 1
+    at = connection.ops.adapt_datetimefield_value
+    params = [
+        Run.Status.RUNNING.value,
+        owner,
+        at(now + lease),
+        at(now),
+        run_id,
+        *(status.value for status in Run.ACTIVE),
+        at(now),
+        at(now + timedelta(seconds=1)),
+    ]
+    return next(iter(Run.objects.raw(_claim_sql(), params)), None)
+
+
+def _document(value: Any) -> dict:
+    """The version's document as returned beside the claim (text on some backends)."""
+    if isinstance(value, str | bytes | bytearray):
+        value = json.loads(value)
+    return value or {}
 
 
 def execute(run_id: int, owner: str | None = None) -> str:
     """Execute a run as far as it goes now. Returns what happened, for logs and tests:
     a final status, "waiting", or why nothing was done."""
     owner = owner or new_owner()
-    if not claim(run_id, owner):
+    run = claim(run_id, owner)
+    if run is None:
         return _not_claimed(run_id)
-    run = Run.objects.select_related("version", "recipe").get(id=run_id)
     execution = Execution(
         run=run,
         owner=owner,
         lease=timedelta(seconds=settings.ENGINE_LEASE_SECONDS),
-        steps=run.version.steps,
+        steps=_document(run.version_document).get("steps", []),
         lease_until=run.lease_expires,
     )
-    for record in StepRun.objects.filter(run=run).order_by("id"):
-        index = (record.key, record.item)
-        execution.latest[index] = record
-        execution.history.setdefault(index, []).append(record)
+    # A fresh run has no step rows: skip the query. A resumed, retried or replayed one does.
+    if run.has_steps:
+        for record in StepRun.objects.filter(run=run).order_by("id"):
+            index = (record.key, record.item)
+            execution.latest[index] = record
+            execution.history.setdefault(index, []).append(record)
     with contextlib.suppress(_Stop):
         execution.walk()
     return execution.result

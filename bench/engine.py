@@ -234,8 +234,10 @@ class Stack:
                 "gthread",
                 "--threads",
                 str(web_threads),
-                "--log-level",
-                "warning",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
             ],
         )
         for i in range(self.workers):
@@ -249,7 +251,7 @@ class Stack:
                     "hub",
                     "worker",
                     "--loglevel",
-                    "WARNING",
+                    "INFO",
                     "--pool",
                     self.pool,
                     "--concurrency",
@@ -271,7 +273,7 @@ class Stack:
                 "hub",
                 "beat",
                 "--loglevel",
-                "WARNING",
+                "INFO",
                 "--scheduler",
                 "hub.system.scheduler:HeartbeatScheduler",
                 "--schedule",
@@ -572,7 +574,9 @@ def main() -> None:
             "formatter itself {action_ms:.4f} ms)".format(**figures),
             flush=True,
         )
-        env = {**os.environ, **fake["settings"], "LOG_LEVEL": "WARNING"}
+        # Log levels as in the Procfile (INFO; Celery's per-task lines are off by default,
+        # see CELERY_TASK_LOG_LEVEL in settings.py) and gunicorn's access log on.
+        env = {**os.environ, **fake["settings"]}
         for setup in args.setups.split(","):
             layout = parse_layout(setup)
             for mode in args.modes.split(","):

@@ -567,3 +567,55 @@ def test_paths_validation(workspace, kit):
                 }
             ],
         )
+
+
+def test_step_timeout_on_a_thread_pool(transactional_db, workspace, kit, settings, monkeypatch):
+    """A thread-pool worker runs steps off the main thread, where no signal can reach
+    them: the watchdog interrupts the step instead."""
+    import threading
+    import time
+
+    settings.ENGINE_STEP_TIMEOUT_SECONDS = 0.2
+
+    def busy(ctx):
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        return {"slept": True}
+
+    import dataclasses
+
+    original = kit.action
+    monkeypatch.setattr(
+        kit,
+        "action",
+        lambda self, key: (
+            dataclasses.replace(original(self, key), run=busy)
+            if key == "slow"
+            else original(self, key)
+        ),
+    )
+    recipe = make_recipe(
+        workspace, [{"key": "a", "app": "kit", "action": "slow", "config": {"seconds": 3}}]
+    )
+    run = start(recipe)
+    outcome = {}
+    started = time.monotonic()
+
+    def work():
+        from django.db import connection
+
+        try:
+            outcome["result"] = execute(run.id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)
+    assert outcome["result"] == "waiting"
+    assert time.monotonic() - started < 2
+    step = run.steps.get()
+    assert step.status == "retrying" and "longer than" in step.error
+    # Nothing left pending: the thread goes on normally.
+    assert executor._WATCHDOG._armed == {}

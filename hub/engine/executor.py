@@ -86,22 +86,97 @@ class StepTimeout(Exception):
     pass
 
 
+class _Watchdog:
+    """One daemon thread per process that interrupts steps running on other threads (a
+    thread pool): when a step's time is up it raises StepTimeout in that thread with
+    PyThreadState_SetAsyncExc. The exception lands at the thread's next Python bytecode, so
+    a thread blocked inside one C call (a socket read) is interrupted when that call
+    returns; every app's HTTP client has its own request timeout for that case."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, int, float]] = {}  # token -> (due, thread, secs)
+        self._fired: set[int] = set()
+        self._tokens = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> int:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="engine-step-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._tokens += 1
+            token = self._tokens
+            self._armed[token] = (time.monotonic() + seconds, threading.get_ident(), seconds)
+            self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> bool:
+        """Returns True when the step's time ran out (StepTimeout was or is being raised)."""
+        with self._cond:
+            self._armed.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+        if fired:
+            # Cancel the exception if it is still pending, so it cannot surface after the
+            # step; the caller raises StepTimeout itself.
+            _async_raise(threading.get_ident(), None)
+        return fired
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                due = [(t, v) for t, v in self._armed.items() if v[0] <= now]
+                for token, (_due, thread_id, _seconds) in due:
+                    del self._armed[token]
+                    self._fired.add(token)
+                    _async_raise(thread_id, StepTimeout)
+                nearest = min((v[0] for v in self._armed.values()), default=now + 60)
+                self._cond.wait(max(0.005, nearest - now))
+
+
+def _async_raise(thread_id: int, exception: type[BaseException] | None) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
+    )
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextlib.contextmanager
 def step_timeout(seconds: float):
-    """Interrupt a step that runs too long. Celery's prefork workers run tasks on the main
-    thread, where an interval timer can interrupt a blocked call; elsewhere (thread pools)
-    the SDKs' own request timeouts are the limit."""
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    """Interrupt a step that runs too long, whatever the worker pool. On the main thread
+    (prefork and solo pools) an interval timer interrupts even a blocked system call; on
+    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread."""
+    if seconds <= 0:
         yield
+        return
+    message = f"The step took longer than {seconds:g} s."
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        token = _WATCHDOG.arm(seconds)
+        try:
+            yield
+        except StepTimeout:
+            _WATCHDOG.disarm(token)
+            raise StepTimeout(message) from None
+        except BaseException:
+            if _WATCHDOG.disarm(token):
+                raise StepTimeout(message) from None
+            raise
+        if _WATCHDOG.disarm(token):
+            raise StepTimeout(message)
         return
 
     def expired(signum, frame):
-        raise StepTimeout(f"The step took longer than {seconds:g} s.")
+        raise StepTimeout(message)
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -324,20 +324,27 @@ def test_cancel_running_run_stops_before_next_step(workspace, kit):
         ],
     )
     run = start(recipe)
-    original = executor.Execution.renew
     renewals = []
 
-    def renew_then_cancel(self):
-        renewals.append(1)
-        if len(renewals) == 2:
-            cancel(self.run)
-        return original(self)
+    # The lease is renewed before each step that calls out: on its own (renew) or, on
+    # PostgreSQL, in the statement that writes the attempt's row (_renew_and_insert).
+    def renew_then_cancel(original):
+        def renew(self, *args):
+            renewals.append(1)
+            if len(renewals) == 2:
+                cancel(self.run)
+            return original(self, *args)
 
-    executor.Execution.renew = renew_then_cancel
+        return renew
+
+    originals = {name: getattr(executor.Execution, name) for name in ("renew", "_renew_and_insert")}
+    for name, original in originals.items():
+        setattr(executor.Execution, name, renew_then_cancel(original))
     try:
         assert execute(run.id) == "cancelled"
     finally:
-        executor.Execution.renew = original
+        for name, original in originals.items():
+            setattr(executor.Execution, name, original)
     assert steps_of(run) == [("a", None, 1, "succeeded")]
 
 

@@ -341,10 +341,11 @@ class Execution:
         return self.connections[key]
 
     def run_slot(
-        self, slot: _Slot, step: dict, data: dict, skipped: set[str]
+        self, slot: _Slot, step: dict, data: dict, skipped: set[str], *, last: bool = False
     ) -> tuple[Any, dict | None]:
         """Run one step (or take its recorded result). Returns its output and, for a paths
-        step, the branch taken."""
+        step, the branch taken. ``last``: the run's final step, whose result may be written
+        together with the run's end."""
         index = (slot.key, slot.item)
         previous = self.latest.get(index)
         if previous is not None and previous.status in StepRun.DONE:
@@ -366,12 +367,17 @@ class Execution:
             return None, None
 
         local = (step["app"], step["action"]) in LOCAL_STEPS
-        if not local or self.lease_low():
+        resumed = previous is not None and previous.status == StepRun.Status.WAITING
+        # A new attempt of a step that calls out renews the lease in the same statement that
+        # writes its "running" row (PostgreSQL); elsewhere, or on resume, renew first.
+        merged = not local and not resumed and _merged_statements()
+        if (not local or self.lease_low()) and not merged:
             self.renew()
         if self.run.deadline and timezone.now() > self.run.deadline:
+            if merged:
+                self.renew()  # a cancel request wins, as when renewing first
             self.finish(Run.Status.FAILED, "The run took longer than allowed.", slot.key)
 
-        resumed = previous is not None and previous.status == StepRun.Status.WAITING
         if previous is not None and previous.status == StepRun.Status.RUNNING:
             StepRun.objects.filter(id=previous.id, status=StepRun.Status.RUNNING).update(
                 status=StepRun.Status.INTERRUPTED,
@@ -384,6 +390,8 @@ class Execution:
         try:
             config = render(step.get("config") or {}, data, step=slot.key)
         except MappingError as error:
+            if merged:
+                self.renew()  # a cancel request wins, as when renewing first
             self._record_failure(slot, step, attempt, None, str(error))
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {error}", slot.key)
 
@@ -408,7 +416,7 @@ class Execution:
                 started_at=now,
             )
         else:
-            record = StepRun.objects.create(
+            record = StepRun(
                 run=self.run,
                 key=slot.key,
                 position=slot.position,
@@ -420,6 +428,10 @@ class Execution:
                 input=config,
                 started_at=now,
             )
+            if not merged or not self._renew_and_insert(record):
+                if merged:
+                    self.renew()  # the lease is gone or a cancel came: this stops the run
+                record.save(force_insert=True)
         try:
             output, branch = self._call(step, config, slot, resumed)
         except StopRun as stop:
@@ -439,8 +451,57 @@ class Execution:
             message = f"Unexpected error ({type(error).__name__}): {error}"
             self._close(record, started, StepRun.Status.FAILED, None, error=message)
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+        if last and record.pk is not None and _merged_statements():
+            self._close_and_finish(record, started, output)
         stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
         return stored, branch
+
+    def _renew_and_insert(self, record: StepRun) -> bool:
+        """One statement: extend the lease (noticing a cancel request) and, only if that
+        succeeded, insert the attempt's "running" row. False when the lease was not ours
+        or a cancel was requested (nothing inserted)."""
+        now = timezone.now()
+        fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
+        sql = _RENEW_INSERT_SQL.format(
+            run=Run._meta.db_table,
+            step=StepRun._meta.db_table,
+            columns=", ".join(f.column for f in fields),
+            values=", ".join(["%s"] * len(fields)),
+        )
+        params = [now + self.lease, self.run.id, self.owner]
+        params += [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        record.pk = row[0]
+        record._state.adding = False
+        self.lease_until = now + self.lease
+        return True
+
+    def _close_and_finish(self, record: StepRun, started: float, output: Any) -> None:
+        """The last step's result and the run's success in one statement (PostgreSQL)."""
+        stored, truncated = cap_output(output)
+        now = timezone.now()
+        output_field = StepRun._meta.get_field("output")
+        sql = _CLOSE_FINISH_SQL.format(run=Run._meta.db_table, step=StepRun._meta.db_table)
+        params = [
+            StepRun.Status.SUCCEEDED.value,
+            output_field.get_db_prep_save(stored, connection),
+            truncated,
+            int((time.monotonic() - started) * 1000),
+            now,
+            record.pk,
+            Run.Status.SUCCEEDED.value,
+            now,
+            self.run.id,
+            self.owner,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        self.result = Run.Status.SUCCEEDED
+        raise _Stop
 
     def _call(
         self, step: dict, config: dict, slot: _Slot, resumed: bool
@@ -570,7 +631,9 @@ class Execution:
         )
         head = self.steps if loop_at is None else self.steps[: loop_at + 1]
         for position, step in enumerate(head):
-            output, branch = self.run_slot(_Slot(step["key"], position, None), step, data, skipped)
+            last = loop_at is None and position == len(head) - 1
+            slot = _Slot(step["key"], position, None)
+            output, branch = self.run_slot(slot, step, data, skipped, last=last)
             outputs[step["key"]] = output
             self._note_branch(step, output, branch, skipped)
         if loop_at is not None:
@@ -597,6 +660,31 @@ class Execution:
         for candidate in (step.get("config") or {}).get("branches") or []:
             if candidate.get("name") != taken:
                 skipped.update(candidate.get("steps") or [])
+
+
+# Table and column names come from the models; every value is a parameter.
+_RENEW_INSERT_SQL = """
+WITH lease AS (
+    UPDATE {run} SET lease_expires = %s
+    WHERE id = %s AND lease_owner = %s AND NOT cancel_requested RETURNING id
+)
+INSERT INTO {step} ({columns}) SELECT {values} FROM lease RETURNING id
+"""
+_CLOSE_FINISH_SQL = """
+WITH step AS (
+    UPDATE {step} SET status = %s, output = %s, output_truncated = %s, error = '',
+        duration_ms = %s, finished_at = %s
+    WHERE id = %s RETURNING id
+)
+UPDATE {run} SET status = %s, error = '', failed_step = '', finished_at = %s, lease_owner = '',
+    lease_expires = NULL, resume_at = NULL
+WHERE id = %s AND lease_owner = %s
+"""
+
+
+def _merged_statements() -> bool:
+    """PostgreSQL runs an UPDATE inside a WITH clause; SQLite does not."""
+    return connection.vendor == "postgresql"
 
 
 def _recipe_name(run: Run) -> str:

@@ -2,13 +2,35 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/6 python bench/engine.py [--seconds 15]
+        [--setups threads:1x8/web1x8,threads:2x8/web1x8] [--modes unpaced,paced] [--rate 150]
+
+Prints the core count and the load average first: the figures are only comparable on an
+otherwise idle machine (everything — load generator, web, workers, PostgreSQL, Redis and
+the Slack fake — shares its cores).
 
 1. Engine overhead per step: a run of 20 formatter steps executed in-process, minus the
    time the formatter itself takes, divided by the steps. Every step is recorded as usual.
-2. End to end: webhook → formatter → slack.send_message against the Slack fake, with
-   8 concurrent webhook senders, gunicorn serving the hub, and 1 then 2 Celery worker
-   processes. Reports completed executions/s, p50/p99 from webhook accepted to last step
-   done, and the resident memory of web + workers + scheduler.
+2. End to end: webhook -> formatter -> slack.send_message against the Slack fake, with
+   8 concurrent webhook senders (keep-alive ``http.client`` threads in this process, so the
+   load generator costs little CPU), served by the Procfile's layout and log levels:
+   gunicorn (gthread, ``/webWxT``: workers x threads, access log on), N Celery worker
+   processes (``pool:NxC``), one beat. For each setup, two measurements:
+
+   - **unpaced** (capacity): each sender posts its next webhook as soon as the previous one
+     is answered. Intake is faster than execution, so the queue grows and latency is
+     queueing time (reported, but meaningless); the figure is completed executions/s.
+   - **paced** (latency): the 8 senders together post ``--rate`` webhooks/s (150 = the
+     target) on a fixed schedule, each rate/8, open loop — a sender does not wait for runs
+     to finish and does not slow down when answers are slow, so the offered load is the
+     target whatever the system does, and p50/p99 are measured at a sustained 150/s.
+     (A closed loop waiting for completion would hide overload by slowing its own rate.)
+
+   Both discard a 2 s warm-up; then, over ``--seconds``: completed/s = runs whose last step
+   finished in the window; latency = webhook accepted (the Run row's ``created_at``, set in
+   the request) -> the slack step's ``finished_at``, for runs accepted in the window; RSS =
+   peak resident memory of web + workers + scheduler (all processes, children included);
+   CPU ms/run = CPU each process group used in the window per completed run (PostgreSQL:
+   the backends of this database only), with the machine's busy share.
 
 The database it is pointed at is migrated and its "Bench" workspace's runs are deleted:
 point it at a scratch database. Only 127.0.0.1 is contacted.

@@ -232,7 +232,9 @@ class Stack:
         self.procs[name] = subprocess.Popen(  # noqa: S603  (our own command line)
             argv,
             cwd=ROOT,
-            env=self.env,
+            # Celery takes `--pool prefork` for "not given" and then uses worker_pool from
+            # the settings (threads): set the setting too.
+            env={**self.env, "CELERY_WORKER_POOL": self.pool},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -251,10 +251,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Steps mostly wait on apps, so one worker process runs them on a pool of threads (the step
+# timeout works on any pool: docs/engine.md, "Timeouts"). Measured in bench/engine.py.
+CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", "threads")
+CELERY_WORKER_CONCURRENCY = int(env("CELERY_WORKER_CONCURRENCY", "8"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set
+# (a new PostgreSQL backend per task); hub/celery.py closes old or broken connections around
+# each task instead, honouring CONN_MAX_AGE like a web request does.
+CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
@@ -301,6 +309,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Celery's two lines per task ("received", "succeeded in") repeat what every Run and
+        # StepRun records; at 150 runs/s they cost CPU. CELERY_TASK_LOG_LEVEL=INFO shows them.
+        "celery.app.trace": {"level": env("CELERY_TASK_LOG_LEVEL", "WARNING")},
+        "celery.worker.strategy": {"level": env("CELERY_TASK_LOG_LEVEL", "WARNING")},
         # urllib3 logs request lines with their query strings (ClickUp's token exchange).
         "urllib3.connectionpool": {"filters": ["scrub_secrets"]},
     },

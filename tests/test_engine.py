@@ -324,20 +324,27 @@ def test_cancel_running_run_stops_before_next_step(workspace, kit):
         ],
     )
     run = start(recipe)
-    original = executor.Execution.renew
     renewals = []
 
-    def renew_then_cancel(self):
-        renewals.append(1)
-        if len(renewals) == 2:
-            cancel(self.run)
-        return original(self)
+    # The lease is renewed before each step that calls out: on its own (renew) or, on
+    # PostgreSQL, in the statement that writes the attempt's row (_renew_and_insert).
+    def renew_then_cancel(original):
+        def renew(self, *args):
+            renewals.append(1)
+            if len(renewals) == 2:
+                cancel(self.run)
+            return original(self, *args)
 
-    executor.Execution.renew = renew_then_cancel
+        return renew
+
+    originals = {name: getattr(executor.Execution, name) for name in ("renew", "_renew_and_insert")}
+    for name, original in originals.items():
+        setattr(executor.Execution, name, renew_then_cancel(original))
     try:
         assert execute(run.id) == "cancelled"
     finally:
-        executor.Execution.renew = original
+        for name, original in originals.items():
+            setattr(executor.Execution, name, original)
     assert steps_of(run) == [("a", None, 1, "succeeded")]
 
 
@@ -567,3 +574,55 @@ def test_paths_validation(workspace, kit):
                 }
             ],
         )
+
+
+def test_step_timeout_on_a_thread_pool(transactional_db, workspace, kit, settings, monkeypatch):
+    """A thread-pool worker runs steps off the main thread, where no signal can reach
+    them: the watchdog interrupts the step instead."""
+    import threading
+    import time
+
+    settings.ENGINE_STEP_TIMEOUT_SECONDS = 0.2
+
+    def busy(ctx):
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        return {"slept": True}
+
+    import dataclasses
+
+    original = kit.action
+    monkeypatch.setattr(
+        kit,
+        "action",
+        lambda self, key: (
+            dataclasses.replace(original(self, key), run=busy)
+            if key == "slow"
+            else original(self, key)
+        ),
+    )
+    recipe = make_recipe(
+        workspace, [{"key": "a", "app": "kit", "action": "slow", "config": {"seconds": 3}}]
+    )
+    run = start(recipe)
+    outcome = {}
+    started = time.monotonic()
+
+    def work():
+        from django.db import connection
+
+        try:
+            outcome["result"] = execute(run.id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)
+    assert outcome["result"] == "waiting"
+    assert time.monotonic() - started < 2
+    step = run.steps.get()
+    assert step.status == "retrying" and "longer than" in step.error
+    # Nothing left pending: the thread goes on normally.
+    assert executor._WATCHDOG._armed == {}

@@ -29,9 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hub.engine.mapping import render
@@ -61,9 +60,11 @@ def new_owner() -> str:
 # ------------------------------------------------------------------------ enqueueing
 
 
-def enqueue(run_id: int, *, countdown: float | None = None) -> None:
-    """Hand the run to Celery once the current transaction commits."""
-    Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
+def enqueue(run_id: int, *, countdown: float | None = None, stamped: bool = False) -> None:
+    """Hand the run to Celery once the current transaction commits. ``stamped``: the caller
+    has just written ``enqueued_at`` itself (a new run), so it is not written again."""
+    if not stamped:
+        Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
 
     def send() -> None:
         from hub.engine.tasks import execute_run
@@ -85,22 +86,97 @@ class StepTimeout(Exception):
     pass
 
 
+class _Watchdog:
+    """One daemon thread per process that interrupts steps running on other threads (a
+    thread pool): when a step's time is up it raises StepTimeout in that thread with
+    PyThreadState_SetAsyncExc. The exception lands at the thread's next Python bytecode, so
+    a thread blocked inside one C call (a socket read) is interrupted when that call
+    returns; every app's HTTP client has its own request timeout for that case."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, int, float]] = {}  # token -> (due, thread, secs)
+        self._fired: set[int] = set()
+        self._tokens = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> int:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="engine-step-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._tokens += 1
+            token = self._tokens
+            self._armed[token] = (time.monotonic() + seconds, threading.get_ident(), seconds)
+            self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> bool:
+        """Returns True when the step's time ran out (StepTimeout was or is being raised)."""
+        with self._cond:
+            self._armed.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+        if fired:
+            # Cancel the exception if it is still pending, so it cannot surface after the
+            # step; the caller raises StepTimeout itself.
+            _async_raise(threading.get_ident(), None)
+        return fired
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                due = [(t, v) for t, v in self._armed.items() if v[0] <= now]
+                for token, (_due, thread_id, _seconds) in due:
+                    del self._armed[token]
+                    self._fired.add(token)
+                    _async_raise(thread_id, StepTimeout)
+                nearest = min((v[0] for v in self._armed.values()), default=now + 60)
+                self._cond.wait(max(0.005, nearest - now))
+
+
+def _async_raise(thread_id: int, exception: type[BaseException] | None) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
+    )
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextlib.contextmanager
 def step_timeout(seconds: float):
-    """Interrupt a step that runs too long. Celery's prefork workers run tasks on the main
-    thread, where an interval timer can interrupt a blocked call; elsewhere (thread pools)
-    the SDKs' own request timeouts are the limit."""
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    """Interrupt a step that runs too long, whatever the worker pool. On the main thread
+    (prefork and solo pools) an interval timer interrupts even a blocked system call; on
+    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread."""
+    if seconds <= 0:
         yield
+        return
+    message = f"The step took longer than {seconds:g} s."
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        token = _WATCHDOG.arm(seconds)
+        try:
+            yield
+        except StepTimeout:
+            _WATCHDOG.disarm(token)
+            raise StepTimeout(message) from None
+        except BaseException:
+            if _WATCHDOG.disarm(token):
+                raise StepTimeout(message) from None
+            raise
+        if _WATCHDOG.disarm(token):
+            raise StepTimeout(message)
         return
 
     def expired(signum, frame):
-        raise StepTimeout(f"The step took longer than {seconds:g} s.")
+        raise StepTimeout(message)
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -265,10 +341,11 @@ class Execution:
         return self.connections[key]
 
     def run_slot(
-        self, slot: _Slot, step: dict, data: dict, skipped: set[str]
+        self, slot: _Slot, step: dict, data: dict, skipped: set[str], *, last: bool = False
     ) -> tuple[Any, dict | None]:
         """Run one step (or take its recorded result). Returns its output and, for a paths
-        step, the branch taken."""
+        step, the branch taken. ``last``: the run's final step, whose result may be written
+        together with the run's end."""
         index = (slot.key, slot.item)
         previous = self.latest.get(index)
         if previous is not None and previous.status in StepRun.DONE:
@@ -290,12 +367,17 @@ class Execution:
             return None, None
 
         local = (step["app"], step["action"]) in LOCAL_STEPS
-        if not local or self.lease_low():
+        resumed = previous is not None and previous.status == StepRun.Status.WAITING
+        # A new attempt of a step that calls out renews the lease in the same statement that
+        # writes its "running" row (PostgreSQL); elsewhere, or on resume, renew first.
+        merged = not local and not resumed and _merged_statements()
+        if (not local or self.lease_low()) and not merged:
             self.renew()
         if self.run.deadline and timezone.now() > self.run.deadline:
+            if merged:
+                self.renew()  # a cancel request wins, as when renewing first
             self.finish(Run.Status.FAILED, "The run took longer than allowed.", slot.key)
 
-        resumed = previous is not None and previous.status == StepRun.Status.WAITING
         if previous is not None and previous.status == StepRun.Status.RUNNING:
             StepRun.objects.filter(id=previous.id, status=StepRun.Status.RUNNING).update(
                 status=StepRun.Status.INTERRUPTED,
@@ -308,6 +390,8 @@ class Execution:
         try:
             config = render(step.get("config") or {}, data, step=slot.key)
         except MappingError as error:
+            if merged:
+                self.renew()  # a cancel request wins, as when renewing first
             self._record_failure(slot, step, attempt, None, str(error))
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {error}", slot.key)
 
@@ -332,7 +416,7 @@ class Execution:
                 started_at=now,
             )
         else:
-            record = StepRun.objects.create(
+            record = StepRun(
                 run=self.run,
                 key=slot.key,
                 position=slot.position,
@@ -344,6 +428,10 @@ class Execution:
                 input=config,
                 started_at=now,
             )
+            if not merged or not self._renew_and_insert(record):
+                if merged:
+                    self.renew()  # the lease is gone or a cancel came: this stops the run
+                record.save(force_insert=True)
         try:
             output, branch = self._call(step, config, slot, resumed)
         except StopRun as stop:
@@ -363,8 +451,57 @@ class Execution:
             message = f"Unexpected error ({type(error).__name__}): {error}"
             self._close(record, started, StepRun.Status.FAILED, None, error=message)
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+        if last and record.pk is not None and _merged_statements():
+            self._close_and_finish(record, started, output)
         stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
         return stored, branch
+
+    def _renew_and_insert(self, record: StepRun) -> bool:
+        """One statement: extend the lease (noticing a cancel request) and, only if that
+        succeeded, insert the attempt's "running" row. False when the lease was not ours
+        or a cancel was requested (nothing inserted)."""
+        now = timezone.now()
+        fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
+        sql = _RENEW_INSERT_SQL.format(
+            run=Run._meta.db_table,
+            step=StepRun._meta.db_table,
+            columns=", ".join(f.column for f in fields),
+            values=", ".join(["%s"] * len(fields)),
+        )
+        params = [now + self.lease, self.run.id, self.owner]
+        params += [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        record.pk = row[0]
+        record._state.adding = False
+        self.lease_until = now + self.lease
+        return True
+
+    def _close_and_finish(self, record: StepRun, started: float, output: Any) -> None:
+        """The last step's result and the run's success in one statement (PostgreSQL)."""
+        stored, truncated = cap_output(output)
+        now = timezone.now()
+        output_field = StepRun._meta.get_field("output")
+        sql = _CLOSE_FINISH_SQL.format(run=Run._meta.db_table, step=StepRun._meta.db_table)
+        params = [
+            StepRun.Status.SUCCEEDED.value,
+            output_field.get_db_prep_save(stored, connection),
+            truncated,
+            int((time.monotonic() - started) * 1000),
+            now,
+            record.pk,
+            Run.Status.SUCCEEDED.value,
+            now,
+            self.run.id,
+            self.owner,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        self.result = Run.Status.SUCCEEDED
+        raise _Stop
 
     def _call(
         self, step: dict, config: dict, slot: _Slot, resumed: bool
@@ -484,7 +621,7 @@ class Execution:
         data: dict[str, Any] = {
             "trigger": run.trigger_data,
             "steps": {},
-            "run": {"id": run.id, "recipe": run.recipe.name},
+            "run": {"id": run.id, "recipe": _recipe_name(run)},
         }
         outputs: dict[str, Any] = data["steps"]
         skipped: set[str] = set()
@@ -494,7 +631,9 @@ class Execution:
         )
         head = self.steps if loop_at is None else self.steps[: loop_at + 1]
         for position, step in enumerate(head):
-            output, branch = self.run_slot(_Slot(step["key"], position, None), step, data, skipped)
+            last = loop_at is None and position == len(head) - 1
+            slot = _Slot(step["key"], position, None)
+            output, branch = self.run_slot(slot, step, data, skipped, last=last)
             outputs[step["key"]] = output
             self._note_branch(step, output, branch, skipped)
         if loop_at is not None:
@@ -523,6 +662,36 @@ class Execution:
                 skipped.update(candidate.get("steps") or [])
 
 
+# Table and column names come from the models; every value is a parameter.
+_RENEW_INSERT_SQL = """
+WITH lease AS (
+    UPDATE {run} SET lease_expires = %s
+    WHERE id = %s AND lease_owner = %s AND NOT cancel_requested RETURNING id
+)
+INSERT INTO {step} ({columns}) SELECT {values} FROM lease RETURNING id
+"""
+_CLOSE_FINISH_SQL = """
+WITH step AS (
+    UPDATE {step} SET status = %s, output = %s, output_truncated = %s, error = '',
+        duration_ms = %s, finished_at = %s
+    WHERE id = %s RETURNING id
+)
+UPDATE {run} SET status = %s, error = '', failed_step = '', finished_at = %s, lease_owner = '',
+    lease_expires = NULL, resume_at = NULL
+WHERE id = %s AND lease_owner = %s
+"""
+
+
+def _merged_statements() -> bool:
+    """PostgreSQL runs an UPDATE inside a WITH clause; SQLite does not."""
+    return connection.vendor == "postgresql"
+
+
+def _recipe_name(run: Run) -> str:
+    name = getattr(run, "recipe_name", None)
+    return name if name is not None else run.recipe.name
+
+
 def _refresh(connection) -> bool:
     try:
         connection.refresh(force=True)
@@ -539,42 +708,81 @@ def _mark_broken(connection, reason: str) -> None:
         log.exception("Could not mark connection %s broken", connection.pk)
 
 
-def claim(run_id: int, owner: str) -> bool:
+_CLAIM_SQL = """
+UPDATE {run} SET status = %s, lease_owner = %s, lease_expires = %s, resume_at = NULL,
+    started_at = COALESCE(started_at, %s)
+WHERE id = %s AND status IN (%s, %s, %s) AND NOT cancel_requested
+    AND (lease_expires IS NULL OR lease_expires < %s)
+    AND (resume_at IS NULL OR resume_at <= %s)
+RETURNING {columns},
+    (SELECT name FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) AS recipe_name,
+    (SELECT document FROM {version} WHERE {version}.id = {run}.version_id) AS version_document,
+    EXISTS (SELECT 1 FROM {step} WHERE {step}.run_id = {run}.id) AS has_steps
+"""
+
+
+def _claim_sql() -> str:
+    from hub.recipes.models import Recipe, RecipeVersion
+
+    if not hasattr(_claim_sql, "text"):
+        _claim_sql.text = _CLAIM_SQL.format(
+            run=Run._meta.db_table,
+            recipe=Recipe._meta.db_table,
+            version=RecipeVersion._meta.db_table,
+            step=StepRun._meta.db_table,
+            columns=", ".join(f.column for f in Run._meta.concrete_fields),
+        )
+    return _claim_sql.text
+
+
+def claim(run_id: int, owner: str) -> Run | None:
+    """Claim the run with a lease and load it, in one conditional UPDATE … RETURNING: the
+    row changes for one worker only. Returns the run (with ``recipe_name``, the version's
+    ``version_document`` and ``has_steps``, whether any step row exists yet), or None when it
+    was not claimed."""
     now = timezone.now()
     lease = timedelta(seconds=settings.ENGINE_LEASE_SECONDS)
-    changed = (
-        Run.objects.filter(id=run_id, status__in=Run.ACTIVE, cancel_requested=False)
-        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
-        .filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now + timedelta(seconds=1)))
-        .update(
-            status=Run.Status.RUNNING,
-            lease_owner=owner,
-            lease_expires=now + lease,
-            resume_at=None,
-            started_at=Coalesce("started_at", now),
-        )
-    )
-    return changed == 1
+    at = connection.ops.adapt_datetimefield_value
+    params = [
+        Run.Status.RUNNING.value,
+        owner,
+        at(now + lease),
+        at(now),
+        run_id,
+        *(status.value for status in Run.ACTIVE),
+        at(now),
+        at(now + timedelta(seconds=1)),
+    ]
+    return next(iter(Run.objects.raw(_claim_sql(), params)), None)
+
+
+def _document(value: Any) -> dict:
+    """The version's document as returned beside the claim (text on some backends)."""
+    if isinstance(value, str | bytes | bytearray):
+        value = json.loads(value)
+    return value or {}
 
 
 def execute(run_id: int, owner: str | None = None) -> str:
     """Execute a run as far as it goes now. Returns what happened, for logs and tests:
     a final status, "waiting", or why nothing was done."""
     owner = owner or new_owner()
-    if not claim(run_id, owner):
+    run = claim(run_id, owner)
+    if run is None:
         return _not_claimed(run_id)
-    run = Run.objects.select_related("version", "recipe").get(id=run_id)
     execution = Execution(
         run=run,
         owner=owner,
         lease=timedelta(seconds=settings.ENGINE_LEASE_SECONDS),
-        steps=run.version.steps,
+        steps=_document(run.version_document).get("steps", []),
         lease_until=run.lease_expires,
     )
-    for record in StepRun.objects.filter(run=run).order_by("id"):
-        index = (record.key, record.item)
-        execution.latest[index] = record
-        execution.history.setdefault(index, []).append(record)
+    # A fresh run has no step rows: skip the query. A resumed, retried or replayed one does.
+    if run.has_steps:
+        for record in StepRun.objects.filter(run=run).order_by("id"):
+            index = (record.key, record.item)
+            execution.latest[index] = record
+            execution.history.setdefault(index, []).append(record)
     with contextlib.suppress(_Stop):
         execution.walk()
     return execution.result

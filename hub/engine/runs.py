@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hub.engine.executor import enqueue
@@ -35,8 +36,12 @@ def start_run(
         raise RunError("Publish the recipe before running it.")
     now = timezone.now()
     key = dedupe_key or f"{source}:{recipe.pk}:{uuid.uuid4().hex}"
+    # Outside a transaction the INSERT commits on its own (one statement, and the message is
+    # sent right after it); inside one (the scheduler's tick) a savepoint keeps a dedupe
+    # conflict from spoiling the caller's transaction.
+    block = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with block:
             run = Run.objects.create(
                 workspace_id=recipe.workspace_id,
                 recipe=recipe,
@@ -49,7 +54,7 @@ def start_run(
                 enqueued_at=now,
                 deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
             )
-            enqueue(run.id)
+            enqueue(run.id, stamped=True)
     except IntegrityError:
         if Run.objects.filter(dedupe_key=key).exists():
             return None
@@ -127,5 +132,5 @@ def replay(run: Run, user=None) -> Run:
             for s in StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id")
         ]
         StepRun.objects.bulk_create(carried)
-        enqueue(new.id)
+        enqueue(new.id, stamped=True)
     return new

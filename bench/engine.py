@@ -32,7 +32,8 @@ the Slack fake — shares its cores).
    CPU ms/run = CPU each process group used in the window per completed run (PostgreSQL:
    the backends of this database only), with the machine's busy share.
 
-The database it is pointed at is migrated and its "Bench" workspace's runs are deleted:
+The database it is pointed at is created if missing, migrated, and its "Bench" workspace's
+runs are deleted:
 point it at a scratch database. Only 127.0.0.1 is contacted.
 """
 
@@ -99,9 +100,35 @@ def serve_fake() -> None:
     fake.stop()
 
 
+def ensure_database() -> None:
+    """Create the scratch PostgreSQL database named in DATABASE_URL when it does not exist."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    params = dj_database_url.parse(url)
+    with psycopg.connect(
+        dbname="postgres",
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        autocommit=True,
+    ) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
+
+
 def setup_django():
     import django
 
+    ensure_database()
     django.setup()
     from django.core.management import call_command
 

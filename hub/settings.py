@@ -319,6 +319,9 @@ LOGGING = {
 }
 
 # The recipe engine (docs/engine.md explains each figure).
+# Hosts, IPs or CIDRs the HTTP request step may reach although they are not public
+# (e.g. "intranet.example.com,10.0.0.0/8"); everything private is refused otherwise.
+HTTP_STEP_ALLOWLIST = env_list("HTTP_STEP_ALLOWLIST")
 ENGINE_LEASE_SECONDS = int(env("ENGINE_LEASE_SECONDS", "120"))
 ENGINE_STEP_TIMEOUT_SECONDS = int(env("ENGINE_STEP_TIMEOUT_SECONDS", "60"))
 ENGINE_RUN_TIMEOUT_SECONDS = int(env("ENGINE_RUN_TIMEOUT_SECONDS", str(6 * 3600)))

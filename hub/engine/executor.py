@@ -400,21 +400,6 @@ class Execution:
         if resumed:
             record = previous
             StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
-        elif local:
-            # Nothing leaves the process, so a crash mid-step has nothing to reveal: the row
-            # is written once, with its result.
-            record = StepRun(
-                run=self.run,
-                key=slot.key,
-                position=slot.position,
-                item=slot.item,
-                app=step["app"],
-                action=step["action"],
-                attempt=attempt,
-                status=StepRun.Status.RUNNING,
-                input=config,
-                started_at=now,
-            )
         else:
             record = StepRun(
                 run=self.run,
@@ -428,10 +413,13 @@ class Execution:
                 input=config,
                 started_at=now,
             )
-            if not merged or not self._renew_and_insert(record):
-                if merged:
-                    self.renew()  # the lease is gone or a cancel came: this stops the run
-                record.save(force_insert=True)
+        # A local step leaves nothing outside the process, so a crash mid-step has nothing to
+        # reveal: its row is written once, with its result. Others are written before the call.
+        written_first = not resumed and not local
+        if written_first and (not merged or not self._renew_and_insert(record)):
+            if merged:
+                self.renew()  # the lease is gone or a cancel came: this stops the run
+            record.save(force_insert=True)
         try:
             output, branch = self._call(step, config, slot, resumed)
         except StopRun as stop:

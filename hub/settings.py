@@ -264,17 +264,16 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # each task instead, honouring CONN_MAX_AGE like a web request does.
 CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
+
+
+def periodic(task: str, seconds: int) -> dict:
+    """A beat entry that expires after one period, so a backlog never runs it twice over."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {
-        "task": "hub.system.tasks.heartbeat",
-        "schedule": HEARTBEAT_SECONDS,
-        "options": {"expires": HEARTBEAT_SECONDS},
-    },
-    "refresh-expiring-connections": {
-        "task": "hub.connections.tasks.refresh_expiring",
-        "schedule": 300,
-        "options": {"expires": 300},
-    },
+    "heartbeat": periodic("hub.system.tasks.heartbeat", HEARTBEAT_SECONDS),
+    "refresh-expiring-connections": periodic("hub.connections.tasks.refresh_expiring", 300),
 }
 
 # The apps' addresses. Every external URL is a setting so the same code runs against the
@@ -338,20 +337,8 @@ ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))
 CELERY_BEAT_SCHEDULE.update(
     {
-        "engine-tick": {
-            "task": "hub.engine.tasks.tick",
-            "schedule": ENGINE_TICK_SECONDS,
-            "options": {"expires": ENGINE_TICK_SECONDS},
-        },
-        "engine-sweep": {
-            "task": "hub.engine.tasks.sweep",
-            "schedule": ENGINE_SWEEP_SECONDS,
-            "options": {"expires": ENGINE_SWEEP_SECONDS},
-        },
-        "engine-prune": {
-            "task": "hub.engine.tasks.prune",
-            "schedule": 3600,
-            "options": {"expires": 3600},
-        },
+        "engine-tick": periodic("hub.engine.tasks.tick", ENGINE_TICK_SECONDS),
+        "engine-sweep": periodic("hub.engine.tasks.sweep", ENGINE_SWEEP_SECONDS),
+        "engine-prune": periodic("hub.engine.tasks.prune", 3600),
     }
 )

@@ -344,3 +344,14 @@ def slack_connection(workspace, fake, label: str = "Acme Slack"):
     connection.set_tokens(fake.issue_token(), None, None)
     connection.save()
     return connection
+
+
+def slack_step(channel, text="Hello {{ trigger.name | upper }}", key="notify"):
+    """A recipe step posting ``text`` to ``channel`` through the "Acme Slack" connection."""
+    return {
+        "key": key,
+        "app": "slack",
+        "action": "send_message",
+        "connection": "Acme Slack",
+        "config": {"channel": channel, "text": text},
+    }

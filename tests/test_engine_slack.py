@@ -13,22 +13,18 @@ from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
 from hub.recipes.models import Recipe
-from tests.conftest import ROOT, database_url_for_subprocess, make_recipe, slack_connection
+from tests.conftest import (
+    ROOT,
+    database_url_for_subprocess,
+    make_recipe,
+    slack_connection,
+    slack_step,
+)
 
 
 @pytest.fixture
 def worker_env(fake_slack):
     return fake_slack.settings()
-
-
-def slack_step(channel, text="Hello {{ trigger.name | upper }}", key="notify"):
-    return {
-        "key": key,
-        "app": "slack",
-        "action": "send_message",
-        "connection": "Acme Slack",
-        "config": {"channel": channel, "text": text},
-    }
 
 
 def posted(fake):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import replay, start_run
 from hub.engine.sweeper import sweep
-from tests.conftest import WorkerProcess, make_recipe, slack_connection, using_redis
+from tests.conftest import WorkerProcess, make_recipe, slack_connection, slack_step, using_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,23 +31,13 @@ def worker_env(fake_slack):
     return {**fake_slack.settings(), **FAST_ENGINE}
 
 
-def post(key, channel, text):
-    return {
-        "key": key,
-        "app": "slack",
-        "action": "send_message",
-        "connection": "Acme Slack",
-        "config": {"channel": channel, "text": text},
-    }
-
-
 def two_posts(workspace, fake):
     slack_connection(workspace, fake)
     return make_recipe(
         workspace,
         [
-            post("first", fake.general, "first {{ trigger.n }}"),
-            post("second", fake.general, "second {{ steps.first.ts }}"),
+            slack_step(fake.general, "first {{ trigger.n }}", key="first"),
+            slack_step(fake.general, "second {{ steps.first.ts }}", key="second"),
         ],
     )
 
@@ -142,7 +132,7 @@ def test_429_storm_retries_then_succeeds_honouring_retry_after(
     workspace, fake_slack, celery_worker_process
 ):
     slack_connection(workspace, fake_slack)
-    recipe = make_recipe(workspace, [post("notify", fake_slack.general, "storm")])
+    recipe = make_recipe(workspace, [slack_step(fake_slack.general, "storm", key="notify")])
     fake_slack.rate_limit("chat.postMessage", retry_after=1, times=3)
     run = start_run(recipe, Run.Source.MANUAL, {})
     wait_for(finished(run), what="the run to finish", worker=celery_worker_process)
@@ -200,7 +190,7 @@ def test_cancel_a_waiting_run_with_a_real_worker(workspace, fake_slack, celery_w
     from hub.engine.runs import cancel
 
     slack_connection(workspace, fake_slack)
-    recipe = make_recipe(workspace, [post("notify", fake_slack.general, "never")])
+    recipe = make_recipe(workspace, [slack_step(fake_slack.general, "never", key="notify")])
     fake_slack.rate_limit("chat.postMessage", retry_after=30, times=1)
     run = start_run(recipe, Run.Source.MANUAL, {})
     wait_for(

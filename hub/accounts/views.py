@@ -18,8 +18,7 @@ from hub.accounts.middleware import SESSION_KEY
 from hub.accounts.models import Invite, Membership, User, audit
 
 
-@member_required
-def members(request):
+def _members_page(request, form: InviteForm, status: int = 200):
     workspace = request.workspace
     return render(
         request,
@@ -27,10 +26,16 @@ def members(request):
         {
             "memberships": Membership.objects.filter(workspace=workspace).select_related("user"),
             "invites": Invite.objects.filter(workspace=workspace).pending(),
-            "form": InviteForm(workspace=workspace),
+            "form": form,
             "roles": Membership.Role.choices,
         },
+        status=status,
     )
+
+
+@member_required
+def members(request):
+    return _members_page(request, InviteForm(workspace=request.workspace))
 
 
 @admin_required
@@ -39,19 +44,7 @@ def invite(request):
     workspace = request.workspace
     form = InviteForm(request.POST, workspace=workspace)
     if not form.is_valid():
-        return render(
-            request,
-            "accounts/members.html",
-            {
-                "memberships": Membership.objects.filter(workspace=workspace).select_related(
-                    "user"
-                ),
-                "invites": Invite.objects.filter(workspace=workspace).pending(),
-                "form": form,
-                "roles": Membership.Role.choices,
-            },
-            status=400,
-        )
+        return _members_page(request, form, status=400)
     email, role = form.cleaned_data["email"], form.cleaned_data["role"]
     invite, token = Invite.issue(workspace, email, role, request.user)
     link = settings.HUB_BASE_URL + reverse("accept_invite", args=[token])

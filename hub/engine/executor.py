@@ -401,17 +401,8 @@ class Execution:
             record = previous
             StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
         else:
-            record = StepRun(
-                run=self.run,
-                key=slot.key,
-                position=slot.position,
-                item=slot.item,
-                app=step["app"],
-                action=step["action"],
-                attempt=attempt,
-                status=StepRun.Status.RUNNING,
-                input=config,
-                started_at=now,
+            record = self._attempt_row(
+                slot, step, attempt, config, status=StepRun.Status.RUNNING, started_at=now
             )
         # A local step leaves nothing outside the process, so a crash mid-step has nothing to
         # reveal: its row is written once, with its result. Others are written before the call.
@@ -561,9 +552,9 @@ class Execution:
             StepRun.objects.filter(id=record.id).update(**updates)
         return stored
 
-    def _record_failure(self, slot, step, attempt, config, message) -> None:
-        now = timezone.now()
-        StepRun.objects.create(
+    def _attempt_row(self, slot, step, attempt, config, **fields) -> StepRun:
+        """An unsaved StepRun for one attempt of the step at ``slot``."""
+        return StepRun(
             run=self.run,
             key=slot.key,
             position=slot.position,
@@ -571,13 +562,23 @@ class Execution:
             app=step["app"],
             action=step["action"],
             attempt=attempt,
-            status=StepRun.Status.FAILED,
             input=config,
+            **fields,
+        )
+
+    def _record_failure(self, slot, step, attempt, config, message) -> None:
+        now = timezone.now()
+        self._attempt_row(
+            slot,
+            step,
+            attempt,
+            config,
+            status=StepRun.Status.FAILED,
             error=message[:5000],
             started_at=now,
             finished_at=now,
             duration_ms=0,
-        )
+        ).save(force_insert=True)
 
     def _failed(self, record, started, slot, step, error: IntegrationError, attempt: int) -> None:
         message = error.message

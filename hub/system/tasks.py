@@ -1,3 +1,4 @@
+import os
 import socket
 
 from celery import shared_task
@@ -14,4 +15,4 @@ def heartbeat() -> None:
 @shared_task(name="hub.system.tasks.ping", ignore_result=True)
 def ping(marker: str) -> None:
     """A round trip through the broker: the caller looks for the marker in the database."""
-    Heartbeat.record(f"ping:{marker}"[:30], socket.gethostname())
+    Heartbeat.record(f"ping:{marker}"[:30], f"{socket.gethostname()} pid {os.getpid()}")

@@ -49,6 +49,13 @@ class Request:
     def args(self, name: str) -> list[str]:
         return self.query.get(name, [])
 
+    def merged(self) -> dict[str, Any]:
+        """Query-string values overlaid with the body's, as OAuth endpoints read them."""
+        params: dict[str, Any] = {k: v[-1] for k, v in self.query.items()}
+        if isinstance(self.body, dict):
+            params.update(self.body)
+        return params
+
     def field(self, name: str, default: Any = None) -> Any:
         """A value from the body when it is a dict, else from the query string."""
         if isinstance(self.body, dict) and name in self.body:

@@ -328,9 +328,7 @@ class FakeNotion(FakeApp):
         return self.authorize(request)
 
     def authorize_error(self, request: Request) -> str | None:
-        params = {k: v[-1] for k, v in request.query.items()}
-        if isinstance(request.body, dict):
-            params.update(request.body)
+        params = request.merged()
         if params.get("response_type") != "code":
             return "response_type must be `code`."
         if params.get("owner") != "user":

@@ -338,9 +338,7 @@ class FakeSlack(FakeApp):
         return self.authorize(request)
 
     def authorize_error(self, request: Request) -> str | None:
-        params = {k: v[-1] for k, v in request.query.items()}
-        if isinstance(request.body, dict):
-            params.update(request.body)
+        params = request.merged()
         if not params.get("scope") and not params.get("user_scope"):
             return "Invalid permissions requested: no scopes were asked for."
         method = params.get("code_challenge_method")

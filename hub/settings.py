@@ -331,6 +331,13 @@ ENGINE_OUTPUT_MAX_BYTES = int(env("ENGINE_OUTPUT_MAX_BYTES", str(64 * 1024)))
 ENGINE_LOOP_MAX_ITEMS = int(env("ENGINE_LOOP_MAX_ITEMS", "100"))
 ENGINE_WEBHOOK_MAX_BYTES = int(env("ENGINE_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
 ENGINE_RUN_RETENTION_DAYS = int(env("ENGINE_RUN_RETENTION_DAYS", "30"))
+# How long an event that started a run (schedule due time, Idempotency-Key, poller item) is
+# remembered, whatever the run retention: over a year, beyond any sender's retry window.
+ENGINE_DEDUPE_DAYS = int(env("ENGINE_DEDUPE_DAYS", "400"))
+# Waits up to this long are handed to the broker with a countdown; longer ones stay in the
+# database and the tick sends them this long before they are due. Capped at half the broker's
+# visibility timeout (Redis hands an unacknowledged countdown message out again after it).
+ENGINE_WAIT_ENQUEUE_SECONDS = int(env("ENGINE_WAIT_ENQUEUE_SECONDS", "300"))
 ENGINE_TICK_SECONDS = int(env("ENGINE_TICK_SECONDS", "5"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.

@@ -60,16 +60,25 @@ def new_owner() -> str:
 # ------------------------------------------------------------------------ enqueueing
 
 
-def enqueue(run_id: int, *, countdown: float | None = None, stamped: bool = False) -> None:
+def enqueue(
+    run_id: int,
+    *,
+    countdown: float | None = None,
+    stamped: bool = False,
+    due: datetime | None = None,
+) -> None:
     """Hand the run to Celery once the current transaction commits. ``stamped``: the caller
-    has just written ``enqueued_at`` itself (a new run), so it is not written again."""
+    has just written ``enqueued_at`` itself (a new run), so it is not written again. ``due``:
+    the resume time the message is for, so an early delivery knows it is that message."""
     if not stamped:
         Run.objects.filter(id=run_id).update(enqueued_at=timezone.now())
 
     def send() -> None:
         from hub.engine.tasks import execute_run
 
-        options = {"countdown": max(0.0, countdown)} if countdown else {}
+        options: dict[str, Any] = {"countdown": max(0.0, countdown)} if countdown else {}
+        if due is not None:
+            options["kwargs"] = {"due": due.isoformat()}
         try:
             execute_run.apply_async((run_id,), **options)
         except Exception:
@@ -77,6 +86,18 @@ def enqueue(run_id: int, *, countdown: float | None = None, stamped: bool = Fals
             log.exception("Could not enqueue run %s; the sweeper will retry", run_id)
 
     transaction.on_commit(send)
+
+
+def wait_enqueue_seconds() -> float:
+    """The longest wait handed to the broker as a countdown message. Kept well under the
+    broker's visibility timeout: Redis gives an unacknowledged message (a countdown waiting
+    in a worker) to a consumer again after it, once per timeout, for as long as it waits."""
+    limit = float(settings.ENGINE_WAIT_ENQUEUE_SECONDS)
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    visibility = options.get("visibility_timeout")
+    if visibility:
+        limit = min(limit, float(visibility) / 2)
+    return limit
 
 
 # ------------------------------------------------------------------------ step timeouts
@@ -323,9 +344,15 @@ class Execution:
         if extend_deadline and self.run.deadline and resume_at > self.run.deadline - self.lease:
             run_timeout = timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS)
             updates["deadline"] = resume_at + run_timeout
+        now = timezone.now()
+        countdown = (resume_at - now).total_seconds()
+        # A long wait stays in the database: the tick sends it when it is nearly due.
+        short = countdown <= wait_enqueue_seconds()
+        if short:
+            updates.update(enqueued_for=resume_at, enqueued_at=now)
         self._mine().update(**updates)
-        countdown = (resume_at - timezone.now()).total_seconds()
-        enqueue(self.run.id, countdown=countdown)
+        if short:
+            enqueue(self.run.id, countdown=countdown, stamped=True, due=resume_at)
         self.result = Run.Status.WAITING
         raise _Stop
 
@@ -752,13 +779,14 @@ def _document(value: Any) -> dict:
     return value or {}
 
 
-def execute(run_id: int, owner: str | None = None) -> str:
+def execute(run_id: int, owner: str | None = None, *, due: str | None = None) -> str:
     """Execute a run as far as it goes now. Returns what happened, for logs and tests:
-    a final status, "waiting", or why nothing was done."""
+    a final status, "waiting", or why nothing was done. ``due``: the resume time (ISO) the
+    message was sent for, if any."""
     owner = owner or new_owner()
     run = claim(run_id, owner)
     if run is None:
-        return _not_claimed(run_id)
+        return _not_claimed(run_id, due)
     execution = Execution(
         run=run,
         owner=owner,
@@ -777,7 +805,7 @@ def execute(run_id: int, owner: str | None = None) -> str:
     return execution.result
 
 
-def _not_claimed(run_id: int) -> str:
+def _not_claimed(run_id: int, due: str | None = None) -> str:
     """Explain a failed claim and, where the run still needs a worker, arrange one."""
     row = (
         Run.objects.filter(id=run_id)
@@ -802,4 +830,31 @@ def _not_claimed(run_id: int) -> str:
         remaining = (row["lease_expires"] - now).total_seconds()
         enqueue(run_id, countdown=remaining + 1)
         return "held-elsewhere"
+    if row["status"] == Run.Status.WAITING and row["resume_at"] and row["resume_at"] > now:
+        return _early(run_id, row["resume_at"], due, now)
     return "not-due"
+
+
+def _early(run_id: int, resume_at: datetime, due: str | None, now: datetime) -> str:
+    """A message came before the run's resume time. Send it again for that time rather than
+    leave the run to the sweeper, keeping one message per resume time: the message sent for
+    this time goes again; any other early one goes only if none is on its way (the
+    conditional UPDATE of ``enqueued_for`` decides, once)."""
+    mine = due is not None and datetime.fromisoformat(due) == resume_at
+    waiting = Run.objects.filter(id=run_id, status=Run.Status.WAITING, resume_at=resume_at)
+    left = (resume_at - now).total_seconds()
+    if left > wait_enqueue_seconds():
+        # Too far off for the broker: the tick sends it when it is nearly due.
+        if mine:
+            waiting.filter(enqueued_for=resume_at).update(enqueued_for=None)
+        return "parked"
+    if mine:
+        enqueue(run_id, countdown=left, due=resume_at)
+        return "rescheduled"
+    claimed = waiting.exclude(enqueued_for=resume_at).update(
+        enqueued_for=resume_at, enqueued_at=now
+    )
+    if not claimed:
+        return "not-due"  # the message for this resume time is on its way
+    enqueue(run_id, countdown=left, stamped=True, due=resume_at)
+    return "rescheduled"

@@ -61,6 +61,10 @@ class Run(models.Model):
     resume_at = models.DateTimeField(null=True, blank=True)
     # When the run's message was last handed to the broker; the sweeper looks at it.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The resume time a message has been sent for. A waiting run whose resume_at differs has
+    # no message: it is parked in the database until the tick sends one (docs/engine.md,
+    # "Waits"), and the conditional UPDATE setting this field makes that send happen once.
+    enqueued_for = models.DateTimeField(null=True, blank=True)
     # The run fails when still unfinished at this time (see docs/engine.md, "Timeouts").
     deadline = models.DateTimeField(null=True, blank=True)
 
@@ -73,6 +77,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-created_at"], name="run_ws_recent"),
             models.Index(fields=["status", "enqueued_at"], name="run_status_enqueued"),
+            models.Index(fields=["status", "resume_at"], name="run_status_resume"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +133,20 @@ class StepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}#{self.attempt} ({self.status})"
+
+
+class DedupeKey(models.Model):
+    """An event that has started a run (a schedule's due time, a webhook's Idempotency-Key, a
+    poller's item), kept apart from run history: pruning runs leaves these rows, so the event
+    cannot fire again until the key itself expires after ENGINE_DEDUPE_DAYS."""
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="dedupe_keys")
+    key = models.CharField(max_length=200, unique=True)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class TriggerState(models.Model):

@@ -1,4 +1,4 @@
-"""Starting, cancelling and replaying runs. Every trigger goes through ``start_run``."""
+"""Starting, cancelling and replaying runs. Every run is created by ``start_run``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hub.engine.executor import enqueue
-from hub.engine.models import Run, StepRun
+from hub.engine.models import DedupeKey, Run, StepRun
 from hub.recipes.models import Recipe
 
 
@@ -28,18 +28,23 @@ def start_run(
     dedupe_key: str | None = None,
     user=None,
     version=None,
+    replay_of: Run | None = None,
 ) -> Run | None:
     """Insert a run and enqueue it on commit. Returns None when the dedupe key was already
-    used (the event fired before): double-firing is harmless by construction."""
+    used (the event fired before): double-firing is harmless by construction. A given
+    ``dedupe_key`` is also recorded as a ``DedupeKey``, in the same transaction, which
+    outlives the run (ENGINE_DEDUPE_DAYS), so the event stays deduped after pruning."""
     version = version or recipe.current_version
     if version is None:
         raise RunError("Publish the recipe before running it.")
     now = timezone.now()
     key = dedupe_key or f"{source}:{recipe.pk}:{uuid.uuid4().hex}"
-    # Outside a transaction the INSERT commits on its own (one statement, and the message is
-    # sent right after it); inside one (the scheduler's tick) a savepoint keeps a dedupe
-    # conflict from spoiling the caller's transaction.
-    block = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    # Outside a transaction a keyless INSERT commits on its own (one statement, and the
+    # message is sent right after it); a keyed one writes two rows, so it needs one; inside
+    # one (the scheduler's tick) a savepoint keeps a dedupe conflict from spoiling the
+    # caller's transaction.
+    atomic = connection.in_atomic_block or dedupe_key is not None
+    block = transaction.atomic() if atomic else contextlib.nullcontext()
     try:
         with block:
             run = Run.objects.create(
@@ -53,10 +58,16 @@ def start_run(
                 created_at=now,
                 enqueued_at=now,
                 deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
+                replay_of=replay_of,
             )
+            if dedupe_key is not None:
+                DedupeKey.objects.create(recipe=recipe, key=key, run=run, created_at=now)
             enqueue(run.id, stamped=True)
     except IntegrityError:
-        if Run.objects.filter(dedupe_key=key).exists():
+        if (
+            DedupeKey.objects.filter(key=key).exists()
+            or Run.objects.filter(dedupe_key=key).exists()
+        ):
             return None
         raise
     return run
@@ -96,20 +107,14 @@ def replay(run: Run, user=None) -> Run:
     run.refresh_from_db()
     if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
         raise RunError("Only a failed or cancelled run can be replayed.")
-    now = timezone.now()
     with transaction.atomic():
-        new = Run.objects.create(
-            workspace_id=run.workspace_id,
-            recipe_id=run.recipe_id,
-            version_id=run.version_id,
-            source=Run.Source.REPLAY,
-            trigger_data=run.trigger_data,
-            dedupe_key=f"replay:{run.pk}:{uuid.uuid4().hex}",
+        new = start_run(
+            run.recipe,
+            Run.Source.REPLAY,
+            run.trigger_data,
+            user=user,
+            version=run.version,
             replay_of=run,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-            created_at=now,
-            enqueued_at=now,
-            deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
         )
         carried = [
             StepRun(
@@ -132,5 +137,4 @@ def replay(run: Run, user=None) -> Run:
             for s in StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id")
         ]
         StepRun.objects.bulk_create(carried)
-        enqueue(new.id, stamped=True)
     return new

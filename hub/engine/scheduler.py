@@ -9,17 +9,22 @@ the compare-and-set does the rest.
 
 After downtime a schedule fires **once** for the earliest missed due time, then moves to
 the next due time after now: no burst of catch-up runs.
+
+The tick also ``wake``s waiting runs parked in the database (waits longer than the broker
+message limit, see ``executor.wait_enqueue_seconds``) once their resume time is that near.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hub.engine import schedule
+from hub.engine.executor import enqueue, wait_enqueue_seconds
 from hub.engine.models import Run, TriggerState
 from hub.recipes.models import Recipe
 
@@ -101,3 +106,29 @@ def tick(now: datetime | None = None) -> int:
             )
             fired += run is not None
     return fired
+
+
+def wake(now: datetime | None = None) -> int:
+    """Send a message for each waiting run parked in the database whose resume time is within
+    the broker message limit; returns how many were sent. One conditional UPDATE per run marks
+    it sent for that resume time, so two ticks (or two schedulers) send it once."""
+    now = now or timezone.now()
+    horizon = now + timedelta(seconds=wait_enqueue_seconds())
+    parked = (
+        Run.objects.filter(status=Run.Status.WAITING, resume_at__lte=horizon)
+        .exclude(enqueued_for=F("resume_at"))
+        .order_by("resume_at")
+        .values_list("id", "resume_at")[:BATCH]
+    )
+    woken = 0
+    for run_id, resume_at in list(parked):
+        claimed = (
+            Run.objects.filter(id=run_id, status=Run.Status.WAITING, resume_at=resume_at)
+            .exclude(enqueued_for=resume_at)
+            .update(enqueued_for=resume_at, enqueued_at=now)
+        )
+        if claimed:
+            countdown = (resume_at - now).total_seconds()
+            enqueue(run_id, countdown=countdown, stamped=True, due=resume_at)
+            woken += 1
+    return woken

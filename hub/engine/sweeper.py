@@ -8,7 +8,9 @@
 - an unfinished run past its deadline fails.
 Sending a run twice is harmless: the lease lets one worker execute it.
 
-``prune`` (hourly) deletes finished runs older than the workspace's retention.
+``prune`` (hourly) deletes finished runs older than the workspace's retention, and dedupe
+keys older than ENGINE_DEDUPE_DAYS: each by its own rule, so exactly-once outlives run
+history.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from hub.accounts.models import Workspace
 from hub.engine.executor import enqueue
-from hub.engine.models import RetentionPolicy, Run, StepRun
+from hub.engine.models import DedupeKey, RetentionPolicy, Run, StepRun
 
 log = logging.getLogger(__name__)
 
@@ -81,4 +83,18 @@ def prune(now=None) -> int:
         )
         while ids := list(old.values_list("id", flat=True)[:BATCH]):
             deleted += Run.objects.filter(id__in=ids).delete()[1].get("engine.Run", 0)
+    prune_dedupe_keys(now)
+    return deleted
+
+
+def prune_dedupe_keys(now=None) -> int:
+    """Forget events older than ENGINE_DEDUPE_DAYS. A key whose run is still kept goes on
+    deduping through the run's own unique ``dedupe_key``."""
+    now = now or timezone.now()
+    expired = DedupeKey.objects.filter(
+        created_at__lt=now - timedelta(days=settings.ENGINE_DEDUPE_DAYS)
+    )
+    deleted = 0
+    while ids := list(expired.values_list("id", flat=True)[:BATCH]):
+        deleted += DedupeKey.objects.filter(id__in=ids).delete()[0]
     return deleted

@@ -4,17 +4,20 @@ from celery import shared_task
 
 
 @shared_task(name="hub.engine.tasks.execute_run", ignore_result=True, acks_late=True)
-def execute_run(run_id: int) -> str:
+def execute_run(run_id: int, due: str | None = None) -> str:
     from hub.engine.executor import execute
 
-    return execute(run_id)
+    return execute(run_id, due=due)
 
 
 @shared_task(name="hub.engine.tasks.tick", ignore_result=True)
 def tick() -> int:
     from hub.engine.scheduler import tick as run_tick
+    from hub.engine.scheduler import wake
 
-    return run_tick()
+    fired = run_tick()
+    wake()
+    return fired
 
 
 @shared_task(name="hub.engine.tasks.sweep", ignore_result=True)

@@ -136,7 +136,7 @@ def test_run_now_refuses_non_finite_numbers(member_client, hook_recipe):
 
 
 def test_recipes_run_command_refuses_non_finite_numbers(hook_recipe):
-    with pytest.raises(CommandError, match="1e999.*finite number"):
+    with pytest.raises(CommandError, match=r"1e999.*finite number"):
         call_command(
             "recipes", "run", hook_recipe.name, "--data", '{"x": 1e999}', stdout=StringIO()
         )

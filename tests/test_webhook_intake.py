@@ -148,7 +148,9 @@ def test_finite_numbers_still_arrive_as_numbers(client, hook_recipe):
     response = client.post(hook_path(hook_recipe), data=body, content_type="application/json")
     assert response.status_code == 202
     data = Run.objects.get(id=response.json()["run_id"]).trigger_data
-    assert data == {"a": 1.5e300, "b": 0.0, "c": 12345678901234567890, "d": 0.0}
+    # PostgreSQL's jsonb gives 1.5e300 back written out in digits: the same number.
+    assert float(data.pop("a")) == 1.5e300
+    assert data == {"b": 0.0, "c": 12345678901234567890, "d": 0.0}
 
 
 # ---------------------------------------------------------------- the secret in a header

@@ -303,8 +303,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"scrub_secrets": {"()": "hub.connections.log_filters.ScrubSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "scrub_secrets": {"()": "hub.connections.log_filters.ScrubSecrets"},
+        # Webhook secrets, invite and reset links, OAuth callback codes in request paths.
+        "scrub_paths": {"()": "hub.system.logs.ScrubRequestPaths"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -314,6 +324,13 @@ LOGGING = {
         "celery.worker.strategy": {"level": env("CELERY_TASK_LOG_LEVEL", "WARNING")},
         # urllib3 logs request lines with their query strings (ClickUp's token exchange).
         "urllib3.connectionpool": {"filters": ["scrub_secrets"]},
+        # Django's own handlers go: with DEBUG its console repeats every line the root's prints,
+        # unscrubbed, and mail_admins sends nothing without ADMINS.
+        "django": {"handlers": []},
+        # They write the path of every 4xx/5xx answer ("Bad Request: /hooks/…"); filtered at
+        # the logger too, so any handler added to them later gets it clean.
+        "django.request": {"filters": ["scrub_paths"]},
+        "django.server": {"filters": ["scrub_paths"], "handlers": ["console"], "propagate": False},
     },
 }
 

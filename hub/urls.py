@@ -12,6 +12,7 @@ urlpatterns = [
     path("recipes/", include("hub.recipes.urls")),
     path("runs/", include("hub.engine.urls")),
     path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
+    path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
     path("", include("hub.accounts.urls")),
     path("", include("hub.system.urls")),
     path("django-admin/", admin.site.urls),

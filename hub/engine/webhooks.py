@@ -1,22 +1,25 @@
-"""Webhook intake: ``POST /hooks/<recipe public id>/<secret>``.
+"""Webhook intake: ``POST /hooks/<recipe public id>/<secret>``, or ``POST /hooks/<public id>``
+with the secret in an ``X-Hook-Secret`` header (which keeps it out of URLs that proxies log).
 
 The JSON body becomes the run's trigger data (a body that is not an object arrives as
 ``{"body": …}``). Answers quickly: the run is inserted and enqueued on commit, and the
 response is ``202 {"run_id": …}``. A wrong id or secret is a 404 (nothing to probe); a
-malformed body is a 400 and an oversized one a 413, each with a reason. A sender may set
-``Idempotency-Key``: the same key for the same recipe starts one run only.
+malformed body (NaN and infinite numbers included) is a 400 and an oversized one a 413, each
+with a reason. A sender may set ``Idempotency-Key``: the same key for the same recipe starts
+one run only.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import start_run
 from hub.recipes.models import Recipe
@@ -26,22 +29,51 @@ def _error(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class LengthRequired(Exception):
+    pass
+
+
 def _read_body(request) -> bytes | None:
-    """The body, or None when it is larger than the cap (checked before reading it all)."""
+    """The whole body, or None when it is larger than the cap.
+
+    A chunked body has no Content-Length, and Django then reads nothing from it: it is read
+    from the server's input to its end instead, where the server says that is safe
+    (``wsgi.input_terminated``: gunicorn decodes the chunks and ends the stream). Either way
+    reading stops one byte past the cap, so an oversized body is never held in full.
+    """
     limit = settings.ENGINE_WEBHOOK_MAX_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return None
-    body = request.read(limit + 1)
-    return None if len(body) > limit else body
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            if int(declared) > limit:
+                return None
+        except ValueError:
+            pass
+        stream = request
+    elif request.META.get("wsgi.input_terminated"):
+        stream = request.META["wsgi.input"]
+    elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise LengthRequired
+    else:
+        return b""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(READ_CHUNK_BYTES, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
 
 
 @csrf_exempt
 @require_POST
-def catch(request, public_id: str, secret: str):
+def catch(request, public_id: str, secret: str | None = None):
+    if secret is None:
+        secret = request.headers.get("X-Hook-Secret", "")
     recipe = Recipe.objects.select_related("current_version").filter(public_id=public_id).first()
     # Compare even when the recipe is unknown, so timing does not tell which part was wrong.
     expected = recipe.webhook_secret if recipe else "x" * 32
@@ -52,14 +84,21 @@ def catch(request, public_id: str, secret: str):
         return _error(404, "There is no webhook at this address.")
     if recipe.state != Recipe.State.ACTIVE:
         return _error(409, "The recipe is paused; nothing was started.")
-    body = _read_body(request)
+    try:
+        body = _read_body(request)
+    except LengthRequired:
+        return _error(
+            411, "This server cannot read a chunked body: send it with a Content-Length header."
+        )
     if body is None:
         limit_kb = settings.ENGINE_WEBHOOK_MAX_BYTES // 1024
         return _error(413, f"The body is larger than {limit_kb} KB.")
     if body.strip():
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            # The webhook API answers in English, like its other reasons.
+            with translation.override("en"):
+                data = parse_data(body)
+        except ValueError as error:  # bad syntax, bad UTF-8, NaN, inf, an unreadable number
             return _error(400, f"The body is not valid JSON: {error}")
     else:
         data = {}

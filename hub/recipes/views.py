@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub.accounts.decorators import member_required
+from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
 from hub.recipes import format as recipe_format
@@ -108,8 +109,8 @@ def run_now(request, pk: int):
     recipe = _recipe(request, pk)
     raw = request.POST.get("data", "").strip()
     try:
-        data = json.loads(raw) if raw else {}
-    except json.JSONDecodeError as error:
+        data = parse_data(raw) if raw else {}
+    except ValueError as error:  # bad syntax or a number JSON cannot carry (NaN, 1e999)
         messages.error(request, _("The test data is not valid JSON: %(e)s") % {"e": error})
         return redirect("recipe_detail", recipe.pk)
     if recipe.state != Recipe.State.ACTIVE and recipe.current_version is None:

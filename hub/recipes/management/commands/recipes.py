@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from hub.accounts.models import Workspace
+from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
 from hub.recipes.format import RecipeFormatError
@@ -95,8 +96,8 @@ class Command(BaseCommand):
     def do_run(self, options):
         recipe = self.recipe(options)
         try:
-            data = json.loads(options["data"])
-        except json.JSONDecodeError as error:
+            data = parse_data(options["data"])
+        except ValueError as error:  # bad syntax or a number JSON cannot carry (NaN, 1e999)
             raise CommandError(f"--data is not valid JSON: {error}") from None
         try:
             run = start_run(recipe, Run.Source.MANUAL, data)

@@ -45,6 +45,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # Set by the client library from the request itself; a member overriding them could only
 # confuse the server or our own size checks.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+# Not forwarded when a redirect leaves the original host.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -299,15 +301,32 @@ def _pairs(value: Any, label: str) -> list[tuple[str, str]]:
     return out
 
 
+def _header(headers: dict[str, str], name: str, value: str) -> None:
+    if name.lower() in RESERVED_HEADERS:
+        raise _fail(f"The header “{name}” is set automatically; remove it.")
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or re.search(r"[\r\n]", value):
+        raise _fail(f"The header “{name[:40]}” has characters a header cannot hold.")
+    headers[name] = value
+
+
 def _headers(config: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in _pairs(config.get("headers"), "Headers"):
-        if name.lower() in RESERVED_HEADERS:
-            raise _fail(f"The header “{name}” is set automatically; remove it.")
-        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or re.search(r"[\r\n]", value):
-            raise _fail(f"The header “{name[:40]}” has characters a header cannot hold.")
-        headers[name] = value
+        _header(headers, name, value)
     return headers
+
+
+def _sign_in(config: dict[str, Any], headers: dict[str, str]) -> str | None:
+    """Add the sign-in header (its value a secret field) over any header row of the same
+    name; returns the header's name, or None when there is no sign-in value."""
+    value = to_text(config.get("auth_value") or "")
+    if not value:
+        return None
+    name = to_text(config.get("auth_header") or "").strip() or "Authorization"
+    for existing in [k for k in headers if k.lower() == name.lower()]:
+        del headers[existing]
+    _header(headers, name, value)
+    return name
 
 
 def _body(config: dict[str, Any], headers: dict[str, str]) -> bytes | None:
@@ -470,16 +489,20 @@ def fetch(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     read: Callable[[requests.Response, _Deadline, int], bytes] = _read,
+    private: Iterable[str] = (),
 ) -> tuple[requests.Response, bytes]:
-    """Send a request with every hop checked and pinned; return the final response and body."""
+    """Send a request with every hop checked and pinned; return the final response and body.
+    Credentials (``Authorization``, cookies and the ``private`` header names) are not
+    forwarded when a redirect leaves the original host."""
     deadline = _Deadline(TOTAL_TIMEOUT)
+    dropped = CREDENTIAL_HEADERS | {name.lower() for name in private}
     try:
-        return _fetch(method, url, headers or {}, body, read, deadline)
+        return _fetch(method, url, headers or {}, body, read, deadline, dropped)
     finally:
         deadline.stop()
 
 
-def _fetch(method, url, headers, body, read, deadline) -> tuple[requests.Response, bytes]:
+def _fetch(method, url, headers, body, read, deadline, dropped) -> tuple[requests.Response, bytes]:
     headers = dict(headers)
     target = check_url(url)
     for _hop in range(MAX_REDIRECTS + 1):
@@ -503,11 +526,7 @@ def _fetch(method, url, headers, body, read, deadline) -> tuple[requests.Respons
                 target.host,
                 target.port,
             ):
-                headers = {
-                    k: v
-                    for k, v in headers.items()
-                    if k.lower() not in ("authorization", "cookie", "proxy-authorization")
-                }
+                headers = {k: v for k, v in headers.items() if k.lower() not in dropped}
             target = next_target
             continue
         try:
@@ -547,8 +566,11 @@ def run(ctx: Context) -> dict[str, Any]:
     if params:
         url += ("&" if urllib.parse.urlsplit(url).query else "?") + urllib.parse.urlencode(params)
     headers = _headers(config)
+    sign_in = _sign_in(config, headers)
     body = _body(config, headers)
-    response, content = fetch(method, url, headers=headers, body=body)
+    response, content = fetch(
+        method, url, headers=headers, body=body, private=(sign_in,) if sign_in else ()
+    )
     status = response.status_code
     if status >= 400:
         excerpt = http.scrub(content[:400].decode("utf-8", errors="replace").strip())[:200]
@@ -597,7 +619,30 @@ ACTION = Action(
         ),
         Field("url", _("Web address"), required=True, help=_("Starts with https://.")),
         Field("query", _("Query parameters"), kind="list", help=_("Rows of key and value.")),
-        Field("headers", _("Headers"), kind="list", help=_("Rows of key and value.")),
+        Field(
+            "headers",
+            _("Headers"),
+            kind="list",
+            help=_(
+                "Rows of key and value. They are stored and shown as written: put a key or "
+                "password in “Sign-in value” instead."
+            ),
+        ),
+        Field(
+            "auth_header",
+            _("Sign-in header"),
+            default="Authorization",
+            help=_("The header the service reads your key from: usually Authorization."),
+        ),
+        Field(
+            "auth_value",
+            _("Sign-in value"),
+            kind="secret",
+            help=_(
+                "Your key or token as the service asks for it, for example “Bearer abc123”. "
+                "Kept encrypted: never shown again, never exported, hidden in run history."
+            ),
+        ),
         Field(
             "body_type",
             _("Body"),

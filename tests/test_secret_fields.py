@@ -116,9 +116,7 @@ def test_the_secret_reaches_the_server_and_nowhere_else(server, workspace, admin
         assert "s3cr3t" not in text
 
 
-def test_an_exported_recipe_imports_with_the_secret_to_be_entered(
-    server, workspace, admin_client
-):
+def test_an_exported_recipe_imports_with_the_secret_to_be_entered(server, workspace, admin_client):
     original = make_recipe(workspace, [http_step(f"{server}/json", auth_value=SECRET)])
     document = export_recipe(original)
     document["name"] = "Copy"
@@ -207,9 +205,7 @@ def test_a_plain_secret_in_a_draft_is_sealed_when_published(server, workspace):
     assert not any(SECRET in row for row in every_stored_value())
 
 
-def test_custom_sign_in_header_is_sent_and_dropped_on_a_cross_host_redirect(
-    server, monkeypatch
-):
+def test_custom_sign_in_header_is_sent_and_dropped_on_a_cross_host_redirect(server, monkeypatch):
     from integrations.base import Context
     from integrations.builtin import http_request
 
@@ -238,3 +234,20 @@ def test_rotate_keys_re_encrypts_recipe_secrets(settings, server, workspace):
     assert run.status == "succeeded", run.error
     assert Echo.seen[-1]["headers"]["Authorization"] == SECRET
     assert StepRun.objects.get(run=run).input["auth_value"] == secrets.SHOWN
+
+
+def test_secret_values_read_in_korean(server, workspace, admin_client):
+    from django.utils import translation
+
+    original = make_recipe(workspace, [http_step(f"{server}/json", auth_value=SECRET)])
+    document = export_recipe(original)
+    document["name"] = "Copy"
+    recipe, _problems = import_recipe(workspace, document)
+    try:
+        html = admin_client.get(f"/recipes/{recipe.pk}/", HTTP_ACCEPT_LANGUAGE="ko")
+        html = html.content.decode()
+    finally:
+        translation.deactivate()
+    assert '<h2 id="secrets">비밀 값</h2>' in html
+    assert "입력 필요" in html
+    assert "이 레시피 페이지의 비밀 값에서 “인증 값” 항목을 입력하세요." in html

@@ -74,10 +74,11 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
     problems = check(recipe.workspace, document)
     if problems:
         raise RecipeFormatError(problems)
+    sealed = draft is not recipe.draft
     with transaction.atomic():
-        if draft is not recipe.draft:
-            Recipe.objects.filter(pk=recipe.pk).update(draft=draft)
         recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
+        if sealed:
+            Recipe.objects.filter(pk=recipe.pk).update(draft=draft)
         last = recipe.versions.order_by("-number").values_list("number", flat=True).first()
         version = RecipeVersion.objects.create(
             recipe=recipe, number=(last or 0) + 1, document=document, published_by=user

@@ -113,7 +113,8 @@ def secret(request, pk: int):
     if not _may_manage(request, recipe):
         raise PermissionDenied(_("Only the recipe's owner or an admin can change its secrets."))
     remove = bool(request.POST.get("remove"))
-    value = request.POST.get("value", "")
+    # Pasted keys often bring a space or a line break along; a header value cannot hold them.
+    value = request.POST.get("value", "").strip()
     if not remove and not value:
         messages.error(request, _("Enter the secret value, or choose Remove."))
         return redirect("recipe_detail", recipe.pk)

@@ -70,7 +70,9 @@ class WaitUntil(Exception):
         self.output = output or {}
 
 
-FieldKind = Literal["text", "long_text", "number", "bool", "choice", "date", "json", "list"]
+FieldKind = Literal[
+    "text", "long_text", "number", "bool", "choice", "date", "json", "list", "secret"
+]
 Effect = Literal["read", "write", "destructive"]
 
 
@@ -117,6 +119,14 @@ FieldsProvider = Callable[[Context], "list[Field]"]
 
 @dataclass(frozen=True)
 class Field:
+    """One setting of an action or trigger.
+
+    ``kind="secret"``: text such as an API key. The hub stores it encrypted, never shows it
+    back (pages say whether it is set), never exports it, and records it masked in run
+    history; ``ctx.config`` holds the plain value only while the step runs. It is taken
+    literally, never as a template. Only fields declared in ``Action.fields`` can be secret
+    (a fields provider's fields are not known where values are stored)."""
+
     key: str
     label: str
     kind: FieldKind = "text"

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hub.engine import secrets
 from hub.engine.mapping import render
 from hub.engine.models import Run, StepRun
 from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
@@ -529,7 +530,8 @@ class Execution:
             )
         ctx = Context(
             workspace_id=self.run.workspace_id,
-            config=config,
+            # Secret fields are opened here, as the step runs, and nowhere else.
+            config=secrets.reveal(step, config, self.run.workspace_id),
             connection=connection,
             run_id=self.run.id,
             step_key=slot.key,
@@ -589,7 +591,7 @@ class Execution:
             app=step["app"],
             action=step["action"],
             attempt=attempt,
-            input=config,
+            input=secrets.redact(step, config),
             **fields,
         )
 

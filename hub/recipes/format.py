@@ -40,6 +40,8 @@ class Problem:
     field: str | None = None
     # Only a missing connection: the recipe imports as a draft.
     connection: bool = False
+    # Only a secret to be entered (files never carry one): the recipe imports as a draft.
+    secret: bool = False
 
     def __str__(self) -> str:
         where = []
@@ -201,7 +203,9 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
                     problems.append(Problem(_("This action has no such field."), key, name))
         for f in action.fields:
             value = config.get(f.key, f.default)
-            if f.required and (value is None or value == "" or value == [] or value == {}):
+            if f.kind == "secret" and value is not None:
+                problems += _check_secret(f, value, key)
+            elif f.required and (value is None or value == "" or value == [] or value == {}):
                 problems.append(
                     Problem(_("“%(label)s” is required.") % {"label": f.label}, key, f.key)
                 )
@@ -243,6 +247,22 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
     return problems
 
 
+def _check_secret(f, value: Any, step: str) -> list[Problem]:
+    from hub.engine import secrets
+
+    if value == "":
+        message = _(
+            "Enter “%(label)s” under Secret values on this recipe's page: secrets are never "
+            "kept in recipe files."
+        )
+        return [Problem(message % {"label": f.label}, step, f.key, secret=True)]
+    text = isinstance(value, str | int | float) and not isinstance(value, bool)
+    if not (text or secrets.is_sealed(value)):
+        message = _("“%(label)s” is a secret: write it as text.") % {"label": f.label}
+        return [Problem(message, step, f.key)]
+    return []
+
+
 def _check_paths(step: dict, later: list[str], claimed: dict[str, str]) -> list[Problem]:
     key = step["key"]
     problems: list[Problem] = []
@@ -282,12 +302,15 @@ def _check_paths(step: dict, later: list[str], claimed: dict[str, str]) -> list[
 
 
 def blocking(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if not p.connection]
+    return [p for p in problems if not (p.connection or p.secret)]
 
 
 def export(document: dict) -> dict:
-    """The document as it travels: connections by label, never a token or an internal id."""
-    out = normalize(document)
+    """The document as it travels: connections by label, never a token, a secret (written
+    blank, to be entered) or an internal id."""
+    from hub.engine import secrets
+
+    out = secrets.to_file(normalize(document))
     for step in out["steps"]:
         step.pop("connection_id", None)
     return out

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.db import transaction
 
 from hub.accounts.models import Workspace, audit
+from hub.engine import secrets
 from hub.recipes import format as recipe_format
 from hub.recipes.format import Problem, RecipeFormatError
 from hub.recipes.models import Recipe, RecipeVersion
@@ -38,6 +41,8 @@ def import_recipe(
     """Create or update (by name) a recipe from a file's JSON. Raises RecipeFormatError when
     the file is not a valid recipe; a missing connection only keeps it a draft."""
     document = recipe_format.normalize(document)
+    # A file's secrets are sealed before anything stores them (see hub.engine.secrets).
+    document = secrets.seal(secrets.from_file(document), workspace.pk)
     problems = check(workspace, document)
     hard = recipe_format.blocking(problems)
     if hard:
@@ -63,12 +68,17 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
     trigger in the same transaction."""
     from hub.engine.scheduler import sync_trigger
 
-    document = recipe_format.normalize(recipe.draft)
+    # A draft written with a plain secret is sealed here, so no version ever holds one.
+    draft = secrets.seal(recipe.draft, recipe.workspace_id)
+    document = recipe_format.normalize(draft)
     problems = check(recipe.workspace, document)
     if problems:
         raise RecipeFormatError(problems)
+    sealed = draft is not recipe.draft
     with transaction.atomic():
         recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
+        if sealed:
+            Recipe.objects.filter(pk=recipe.pk).update(draft=draft)
         last = recipe.versions.order_by("-number").values_list("number", flat=True).first()
         version = RecipeVersion.objects.create(
             recipe=recipe, number=(last or 0) + 1, document=document, published_by=user
@@ -109,3 +119,57 @@ def export_recipe(recipe: Recipe) -> dict:
     version = recipe.current_version
     document = recipe.draft or (version.document if version else {})
     return recipe_format.export(document)
+
+
+def set_secret(recipe: Recipe, step_key: str, field_key: str, value: str | None, *, user=None):
+    """Set (sealed) or, with ``value=None``, remove one secret field of the draft. Raises
+    LookupError when the draft has no such step or the field is not a secret."""
+    with transaction.atomic():
+        recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
+        draft = copy.deepcopy(recipe.draft or {})
+        step = next(
+            (
+                s
+                for s in draft.get("steps") or []
+                if isinstance(s, dict) and s.get("key") == step_key
+            ),
+            None,
+        )
+        if step is None or field_key not in dict(
+            secrets.secret_keys(step.get("app"), step.get("action"))
+        ):
+            raise LookupError(field_key)
+        config = step.setdefault("config", {})
+        if value is None:
+            config.pop(field_key, None)
+        else:
+            config[field_key] = secrets.seal_value(value, recipe.workspace_id)
+        recipe.draft = draft
+        recipe.save(update_fields=["draft", "updated_at"])
+        audit(
+            recipe.workspace,
+            user,
+            "recipe.secret_removed" if value is None else "recipe.secret_set",
+            recipe.name,
+            step=step_key,
+            field=field_key,
+        )
+    return recipe
+
+
+def rotate_secrets() -> int:
+    """Re-encrypt the sealed secrets of every draft and version under the first vault key;
+    returns how many were rewritten. Each row is rewritten under its lock. Versions never
+    change otherwise; rotation rewrites only the ciphertext of the same value."""
+    count = 0
+    for model, column in ((Recipe, "draft"), (RecipeVersion, "document")):
+        for pk in model.objects.values_list("pk", flat=True):
+            with transaction.atomic():
+                row = model.objects.select_for_update().filter(pk=pk).values(column).first()
+                if row is None:
+                    continue
+                rotated, changed = secrets.rotate(row[column])
+                if changed:
+                    model.objects.filter(pk=pk).update(**{column: rotated})
+                    count += changed
+    return count

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub.accounts.decorators import member_required
+from hub.engine import secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
@@ -28,6 +30,7 @@ from hub.recipes.services import (
     import_recipe,
     publish_recipe,
     set_paused,
+    set_secret,
 )
 
 
@@ -99,8 +102,33 @@ def recipe_detail(request, pk: int):
             "export": json.dumps(export_recipe(recipe), indent=2, ensure_ascii=False)
             if document
             else "",
+            "secret_fields": secrets.listing(recipe.draft or document),
         },
     )
+
+
+@member_required
+@require_POST
+def secret(request, pk: int):
+    recipe = _recipe(request, pk)
+    if not _may_manage(request, recipe):
+        raise PermissionDenied(_("Only the recipe's owner or an admin can change its secrets."))
+    remove = bool(request.POST.get("remove"))
+    # Pasted keys often bring a space or a line break along; a header value cannot hold them.
+    value = request.POST.get("value", "").strip()
+    if not remove and not value:
+        messages.error(request, _("Enter the secret value, or choose Remove."))
+        return redirect("recipe_detail", recipe.pk)
+    step, field = request.POST.get("step", ""), request.POST.get("field", "")
+    try:
+        set_secret(recipe, step, field, None if remove else value, user=request.user)
+    except LookupError:
+        raise Http404 from None
+    if remove:
+        messages.success(request, _("Removed. Publish the changes to stop sending it."))
+    else:
+        messages.success(request, _("Saved, encrypted. Publish the changes to use it."))
+    return redirect("recipe_detail", recipe.pk)
 
 
 @member_required

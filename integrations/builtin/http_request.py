@@ -12,10 +12,12 @@ metadata addresses are refused regardless.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -43,6 +45,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # Set by the client library from the request itself; a member overriding them could only
 # confuse the server or our own size checks.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+# Not forwarded when a redirect leaves the original host.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -112,9 +116,23 @@ class _Rules:
         return any(ip.version == net.version and ip in net for net in self.networks)
 
 
+def is_metadata(ip: IP) -> bool:
+    """A cloud metadata address, itself or wrapped in IPv6 (mapped, IPv4-compatible, 6to4,
+    Teredo, NAT64): refused even when an admin allows a range around it."""
+    if ip in METADATA_ADDRESSES:
+        return True
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return False
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    wrapped = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in NAT64 or int(ip) >> 32 == 0:
+        wrapped.append(low32)
+    return any(w in METADATA_ADDRESSES for w in wrapped if w is not None)
+
+
 def refusal(ip: IP) -> str | None:
     """Why an address may not be called, or None for a public address."""
-    if ip in METADATA_ADDRESSES:
+    if is_metadata(ip):
         return "a cloud metadata service"
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
@@ -201,9 +219,10 @@ def check_url(url: str) -> Target:
         why = refusal(ip)
         if why is None:
             continue
-        if ip in METADATA_ADDRESSES or not (host_allowed or rules.allows_ip(ip)):
+        metadata = is_metadata(ip)
+        if metadata or not (host_allowed or rules.allows_ip(ip)):
             shown = where if str(ip) == host else f"{where} ({ip})"
-            hint = "" if ip in METADATA_ADDRESSES else " An admin can allow it."
+            hint = "" if metadata else " An admin can allow it."
             raise _fail(f"This step cannot call {shown}: it is {why}.{hint}")
     return Target(url=url, scheme=scheme, host=host, port=port, ip=str(addresses[0]))
 
@@ -211,13 +230,13 @@ def check_url(url: str) -> Target:
 # --------------------------------------------------------------------------- pinned transport
 
 
-def _pinned_connection(cls: type, ip: str) -> type:
+def _pinned_connection(cls: type, ip: str, watch: Callable[[socket.socket], None] | None) -> type:
     class Pinned(cls):  # type: ignore[misc, valid-type]
         # Connect to the address that was checked; ``self.host`` stays the name, so the
         # Host header, TLS SNI and certificate check all use the name the member gave.
         def _new_conn(self) -> socket.socket:
             try:
-                return urllib3_connection.connection.create_connection(
+                sock = urllib3_connection.connection.create_connection(
                     (ip, self.port),
                     self.timeout,
                     source_address=self.source_address,
@@ -227,18 +246,24 @@ def _pinned_connection(cls: type, ip: str) -> type:
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
             except OSError as exc:
                 raise NewConnectionError(self, f"Failed to connect: {exc}") from exc
+            if watch is not None:
+                watch(sock)
+            return sock
 
     return Pinned
 
 
-def pinned_session(ip: str) -> requests.Session:
-    """A session whose every connection goes to ``ip``, ignoring proxies and netrc."""
+def pinned_session(
+    ip: str, watch: Callable[[socket.socket], None] | None = None
+) -> requests.Session:
+    """A session whose every connection goes to ``ip``, ignoring proxies and netrc.
+    ``watch`` is given each new socket, before any TLS handshake on it."""
 
     class Pool(HTTPConnectionPool):
-        ConnectionCls = _pinned_connection(urllib3_connection.HTTPConnection, ip)
+        ConnectionCls = _pinned_connection(urllib3_connection.HTTPConnection, ip, watch)
 
     class TLSPool(HTTPSConnectionPool):
-        ConnectionCls = _pinned_connection(urllib3_connection.HTTPSConnection, ip)
+        ConnectionCls = _pinned_connection(urllib3_connection.HTTPSConnection, ip, watch)
 
     adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=1)
     adapter.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
@@ -276,15 +301,32 @@ def _pairs(value: Any, label: str) -> list[tuple[str, str]]:
     return out
 
 
+def _header(headers: dict[str, str], name: str, value: str) -> None:
+    if name.lower() in RESERVED_HEADERS:
+        raise _fail(f"The header “{name}” is set automatically; remove it.")
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or re.search(r"[\r\n]", value):
+        raise _fail(f"The header “{name[:40]}” has characters a header cannot hold.")
+    headers[name] = value
+
+
 def _headers(config: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in _pairs(config.get("headers"), "Headers"):
-        if name.lower() in RESERVED_HEADERS:
-            raise _fail(f"The header “{name}” is set automatically; remove it.")
-        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or re.search(r"[\r\n]", value):
-            raise _fail(f"The header “{name[:40]}” has characters a header cannot hold.")
-        headers[name] = value
+        _header(headers, name, value)
     return headers
+
+
+def _sign_in(config: dict[str, Any], headers: dict[str, str]) -> str | None:
+    """Add the sign-in header (its value a secret field) over any header row of the same
+    name; returns the header's name, or None when there is no sign-in value."""
+    value = to_text(config.get("auth_value") or "")
+    if not value:
+        return None
+    name = to_text(config.get("auth_header") or "").strip() or "Authorization"
+    for existing in [k for k in headers if k.lower() == name.lower()]:
+        del headers[existing]
+    _header(headers, name, value)
+    return name
 
 
 def _body(config: dict[str, Any], headers: dict[str, str]) -> bytes | None:
@@ -324,15 +366,65 @@ def _body(config: dict[str, Any], headers: dict[str, str]) -> bytes | None:
 
 
 class _Deadline:
+    """The time limit of one whole exchange: connecting, sending, the status line and
+    headers, the body, and every redirect hop.
+
+    Socket timeouts only bound each single read, so a server sending one header byte a
+    second would hold the step for as long as it likes. So a timer shuts down every socket
+    of the exchange when the time is up: a read blocked anywhere (in the client library's
+    header parsing, or inside TLS) returns at once. Each socket is watched through a
+    duplicate of its descriptor, owned here, so the timer can never touch a descriptor that
+    was closed and reused by someone else."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def error(self) -> IntegrationError:
+        return IntegrationError(f"The server did not finish answering in {self.seconds:g} s.")
 
     def remaining(self) -> float:
         left = self.end - time.monotonic()
-        if left <= 0:
-            raise IntegrationError(f"The server did not finish answering in {self.seconds:g} s.")
+        if left <= 0 or self.expired:
+            raise self.error()
         return left
+
+    def check(self) -> None:
+        """Raise the time-limit error if the time is up: an answer cut short by the timer
+        can look complete (headers end at EOF), so it must not be taken as one."""
+        self.remaining()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                _shut(sock)
+                return
+            self._watched.append(sock.dup())
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._watched:
+                _shut(sock)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self.expired = self.expired or time.monotonic() >= self.end
+            for sock in self._watched:
+                sock.close()
+            self._watched.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _read(response: requests.Response, deadline: _Deadline, limit: int) -> bytes:
@@ -351,7 +443,9 @@ def _read(response: requests.Response, deadline: _Deadline, limit: int) -> bytes
             chunks.append(chunk)
             deadline.remaining()
     except (urllib3.exceptions.HTTPError, OSError, requests.RequestException):
+        deadline.check()
         raise IntegrationError("The server stopped answering part way through.") from None
+    deadline.check()
     return b"".join(chunks)
 
 
@@ -362,10 +456,10 @@ def _send(
     body: bytes | None,
     deadline: _Deadline,
 ) -> requests.Response:
-    session = pinned_session(target.ip)
+    session = pinned_session(target.ip, deadline.watch)
     try:
         left = deadline.remaining()
-        return http.request(
+        response = http.request(
             method,
             target.url,
             headers=headers,
@@ -376,10 +470,16 @@ def _send(
             stream=True,
             allow_redirects=False,
         )
+    except IntegrationError:
+        deadline.check()
+        raise
     except (requests.RequestException, ValueError) as exc:
+        deadline.check()
         raise _fail(f"The request could not be sent: {http.scrub(str(exc))[:200]}") from None
     finally:
         session.close()
+    deadline.check()
+    return response
 
 
 def fetch(
@@ -389,10 +489,21 @@ def fetch(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     read: Callable[[requests.Response, _Deadline, int], bytes] = _read,
+    private: Iterable[str] = (),
 ) -> tuple[requests.Response, bytes]:
-    """Send a request with every hop checked and pinned; return the final response and body."""
+    """Send a request with every hop checked and pinned; return the final response and body.
+    Credentials (``Authorization``, cookies and the ``private`` header names) are not
+    forwarded when a redirect leaves the original host."""
     deadline = _Deadline(TOTAL_TIMEOUT)
-    headers = dict(headers or {})
+    dropped = CREDENTIAL_HEADERS | {name.lower() for name in private}
+    try:
+        return _fetch(method, url, headers or {}, body, read, deadline, dropped)
+    finally:
+        deadline.stop()
+
+
+def _fetch(method, url, headers, body, read, deadline, dropped) -> tuple[requests.Response, bytes]:
+    headers = dict(headers)
     target = check_url(url)
     for _hop in range(MAX_REDIRECTS + 1):
         response = _send(method, target, headers, body, deadline)
@@ -415,11 +526,7 @@ def fetch(
                 target.host,
                 target.port,
             ):
-                headers = {
-                    k: v
-                    for k, v in headers.items()
-                    if k.lower() not in ("authorization", "cookie", "proxy-authorization")
-                }
+                headers = {k: v for k, v in headers.items() if k.lower() not in dropped}
             target = next_target
             continue
         try:
@@ -459,8 +566,11 @@ def run(ctx: Context) -> dict[str, Any]:
     if params:
         url += ("&" if urllib.parse.urlsplit(url).query else "?") + urllib.parse.urlencode(params)
     headers = _headers(config)
+    sign_in = _sign_in(config, headers)
     body = _body(config, headers)
-    response, content = fetch(method, url, headers=headers, body=body)
+    response, content = fetch(
+        method, url, headers=headers, body=body, private=(sign_in,) if sign_in else ()
+    )
     status = response.status_code
     if status >= 400:
         excerpt = http.scrub(content[:400].decode("utf-8", errors="replace").strip())[:200]
@@ -509,7 +619,30 @@ ACTION = Action(
         ),
         Field("url", _("Web address"), required=True, help=_("Starts with https://.")),
         Field("query", _("Query parameters"), kind="list", help=_("Rows of key and value.")),
-        Field("headers", _("Headers"), kind="list", help=_("Rows of key and value.")),
+        Field(
+            "headers",
+            _("Headers"),
+            kind="list",
+            help=_(
+                "Rows of key and value. They are stored and shown as written: put a key or "
+                "password in “Sign-in value” instead."
+            ),
+        ),
+        Field(
+            "auth_header",
+            _("Sign-in header"),
+            default="Authorization",
+            help=_("The header the service reads your key from: usually Authorization."),
+        ),
+        Field(
+            "auth_value",
+            _("Sign-in value"),
+            kind="secret",
+            help=_(
+                "Your key or token as the service asks for it, for example “Bearer abc123”. "
+                "Kept encrypted: never shown again, never exported, hidden in run history."
+            ),
+        ),
         Field(
             "body_type",
             _("Body"),

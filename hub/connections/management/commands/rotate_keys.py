@@ -64,7 +64,10 @@ def rotate_all() -> int:
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt stored tokens and client secrets under the first FIELD_ENCRYPTION_KEYS key."
+    help = (
+        "Re-encrypt stored tokens, client secrets and recipe step secrets under the first "
+        "FIELD_ENCRYPTION_KEYS key."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -76,4 +79,8 @@ class Command(BaseCommand):
             self.stdout.write(crypto.generate_key())
             return
         count = rotate_all()
+        # Recipe step secrets are sealed with the same keys (hub.engine.secrets).
+        from hub.recipes.services import rotate_secrets
+
+        count += rotate_secrets()
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} stored secrets."))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/run/", views.run_now, name="recipe_run"),
     path("<int:pk>/publish/", views.publish, name="recipe_publish"),
     path("<int:pk>/pause/", views.pause, name="recipe_pause"),
+    path("<int:pk>/delete/", views.delete, name="recipe_delete"),
 ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("engine", "0002_initial"),
-        ("recipes", "0002_version_connections"),
+        ("recipes", "0001_initial"),
     ]
 
     operations = [

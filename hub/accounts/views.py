@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import admin_required, member_required
+from hub.accounts.decorators import admin_required, member_required, require_admin
 from hub.accounts.forms import AcceptInviteForm, InviteForm, RoleForm
 from hub.accounts.middleware import SESSION_KEY
 from hub.accounts.models import Invite, Membership, User, audit
@@ -69,10 +69,11 @@ def invite(request):
     return redirect("members")
 
 
-@admin_required
+@member_required
 @require_POST
 def revoke_invite(request, invite_id: int):
     invite = get_object_or_404(Invite.objects.pending(), pk=invite_id, workspace=request.workspace)
+    require_admin(request)
     invite.revoked_at = timezone.now()
     invite.save(update_fields=["revoked_at"])
     audit(request.workspace, request.user, "member.invite_revoked", invite.email)
@@ -92,10 +93,11 @@ def _last_admin(membership: Membership) -> bool:
     )
 
 
-@admin_required
+@member_required
 @require_POST
 def change_role(request, membership_id: int):
     membership = get_object_or_404(Membership, pk=membership_id, workspace=request.workspace)
+    require_admin(request)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose admin or member."))
@@ -125,10 +127,11 @@ def change_role(request, membership_id: int):
     return redirect("members")
 
 
-@admin_required
+@member_required
 @require_POST
 def remove_member(request, membership_id: int):
     membership = get_object_or_404(Membership, pk=membership_id, workspace=request.workspace)
+    require_admin(request)
     if _last_admin(membership):
         messages.error(
             request, _("A workspace needs at least one admin. Make someone else admin first.")

@@ -69,10 +69,16 @@ class ConnectionQuerySet(models.QuerySet):
 
     def usable_by(self, user, workspace) -> ConnectionQuerySet:
         """Connections of ``workspace`` that ``user`` may use in recipes: admins may use all;
-        members those shared with everyone or with them by name. Any status: callers check
-        ``status`` (a broken connection is still *theirs*, it just needs reconnecting)."""
+        members those shared with everyone or with them by name; nobody once their account is
+        deactivated. Any status: callers check ``status`` (a broken connection is still
+        *theirs*, it just needs reconnecting). ``user`` may be a user or a user id.
+
+        This is the one rule for "may this person use this connection": the connection pages,
+        publishing a recipe, the executor and the run pages all ask it."""
         qs = self.for_workspace(workspace)
-        membership = Membership.objects.filter(workspace=workspace, user=user).first()
+        membership = Membership.objects.filter(
+            workspace=workspace, user=user, user__is_active=True
+        ).first()
         if membership is None:
             return qs.none()
         if membership.is_admin:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import admin_required, member_required
+from hub.accounts.decorators import admin_required, member_required, require_admin
 from hub.accounts.models import audit
 from hub.connections import oauth, vault
 from hub.connections.forms import ConnectionSettingsForm, OAuthAppForm
@@ -123,7 +123,7 @@ def app_setup(request, slug: str):
     )
 
 
-@admin_required
+@member_required
 @require_POST
 def connect(request, slug: str):
     integration = _integration(slug)
@@ -133,6 +133,7 @@ def connect(request, slug: str):
         target = get_object_or_404(
             Connection, pk=reconnect_id, workspace=request.workspace, integration=slug
         )
+    require_admin(request)
     try:
         url = oauth.begin(
             request.session,
@@ -354,10 +355,11 @@ def detail(request, pk: int):
     )
 
 
-@admin_required
+@member_required
 @require_POST
 def update_settings(request, pk: int):
     conn = get_object_or_404(Connection, pk=pk, workspace=request.workspace)
+    require_admin(request)
     old_label = conn.label
     form = ConnectionSettingsForm(request.POST, instance=conn)
     if not form.is_valid():
@@ -397,10 +399,11 @@ def test(request, pk: int):
     return redirect("connection_detail", pk=pk)
 
 
-@admin_required
+@member_required
 @require_POST
 def disconnect(request, pk: int):
     conn = get_object_or_404(Connection, pk=pk, workspace=request.workspace)
+    require_admin(request)
     if conn.status == Connection.Status.DISCONNECTED:
         return redirect("connection_detail", pk=pk)
     revoked = vault.disconnect(conn, request.user)

@@ -248,17 +248,38 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def resolve_connection(workspace_id: int, app: str, label: str | None):
-    if not label:
+def resolve_connection(
+    workspace_id: int, app: str, label: str | None, connection_id: int | None = None
+):
+    """The step's connection: by id (a rename changes nothing), or by label for a step
+    stored before steps held ids and never resolved since."""
+    if not label and not connection_id:
         return None
     try:
         from hub.connections.models import Connection
     except ImportError:
         return None
     app_field = "integration" if _has_field(Connection, "integration") else "app"
-    return Connection.objects.filter(
-        workspace_id=workspace_id, label=label, **{app_field: app}
-    ).first()
+    which = {"pk": connection_id} if connection_id else {"label": label}
+    return Connection.objects.filter(workspace_id=workspace_id, **which, **{app_field: app}).first()
+
+
+def publisher_may_not_use(version_id: int, connection) -> str | None:
+    """Why the version's publisher may no longer use the connection, or None when they may.
+    A version published from the command line (no publisher) is an operator's: allowed."""
+    from hub.recipes.models import RecipeVersion
+
+    publisher = RecipeVersion.objects.filter(pk=version_id).values_list(
+        "published_by_id", "published_by__email"
+    )
+    publisher_id, email = publisher.first() or (None, None)
+    if publisher_id is None or connection.usable_by_user(publisher_id):
+        return None
+    return (
+        f"The connection “{connection.label}” is no longer shared with {email}, who published "
+        "this recipe. Share it with them again, or have someone who may use it publish the "
+        "recipe again."
+    )
 
 
 def _has_field(model, name: str) -> bool:
@@ -292,6 +313,8 @@ class Execution:
     latest: dict[tuple[str, int | None], StepRun] = field(default_factory=dict)
     history: dict[tuple[str, int | None], list[StepRun]] = field(default_factory=dict)
     connections: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Why a step may not use its connection (its publisher lost the right), by the same key.
+    refused: dict[tuple[str, str], str | None] = field(default_factory=dict)
     result: str = ""
     lease_until: datetime | None = None
 
@@ -360,12 +383,24 @@ class Execution:
     # -- steps ------------------------------------------------------------------------
 
     def connection_for(self, step: dict):
-        label = step.get("connection")
-        if not label:
+        """The step's connection, once its publisher's right to use it is checked (again at
+        every run: sharing may have changed since publishing). Without that right the step
+        fails and the recipe is paused, as for a broken connection."""
+        label, connection_id = step.get("connection"), step.get("connection_id")
+        if not label and not connection_id:
             return None
-        key = (step["app"], label)
+        key = (step["app"], connection_id or label)
         if key not in self.connections:
-            self.connections[key] = resolve_connection(self.run.workspace_id, step["app"], label)
+            connection = resolve_connection(
+                self.run.workspace_id, step["app"], label, connection_id
+            )
+            if connection is not None:
+                self.refused[key] = publisher_may_not_use(self.run.version_id, connection)
+                if self.refused[key]:
+                    _pause_version(self.run.version_id, self.refused[key])
+            self.connections[key] = connection
+        if self.refused.get(key):
+            raise IntegrationError(self.refused[key], permanent=True)
         return self.connections[key]
 
     def run_slot(
@@ -717,6 +752,15 @@ def _refresh(connection) -> bool:
         log.info("Token refresh failed for connection %s: %s", connection.pk, error)
         return False
     return True
+
+
+def _pause_version(version_id: int, reason: str) -> None:
+    from hub.recipes.services import pause_for
+
+    try:
+        pause_for(version_id, reason)
+    except Exception:
+        log.exception("Could not pause the recipe of version %s", version_id)
 
 
 def _mark_broken(connection, reason: str) -> None:

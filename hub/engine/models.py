@@ -35,7 +35,9 @@ class Run(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="runs")
     recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="runs")
-    version = models.ForeignKey(RecipeVersion, on_delete=models.PROTECT, related_name="runs")
+    # RESTRICT, not PROTECT: a version cannot vanish under its runs, but deleting the recipe
+    # or the workspace deletes both together.
+    version = models.ForeignKey(RecipeVersion, on_delete=models.RESTRICT, related_name="runs")
     source = models.CharField(max_length=10, choices=Source.choices)
     trigger_data = models.JSONField(default=dict, blank=True)
     # Firing the same event twice (a schedule's due time, a webhook's idempotency key) hits

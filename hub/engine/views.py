@@ -16,6 +16,7 @@ from hub.accounts.decorators import member_required
 from hub.engine.models import RetentionPolicy, Run
 from hub.engine.runs import RunError, cancel, replay
 from hub.engine.sweeper import retention_days
+from hub.recipes import access
 
 
 def _pretty(value) -> str:
@@ -28,9 +29,27 @@ def _run(request, pk: int) -> Run:
     )
 
 
+def _visible(request, runs):
+    """Runs whose data the viewer may see (hub.recipes.access, docs/engine.md "Who sees a
+    run's data")."""
+    hidden = access.hidden_versions(request.membership)
+    return runs if hidden is None else runs.exclude(version_id__in=hidden)
+
+
+def _seen_run(request, pk: int) -> Run:
+    run = _run(request, pk)
+    if not access.may_see_run(request.membership, run):
+        raise PermissionDenied(
+            _("This run used a connection that is not shared with you, so you cannot change it.")
+        )
+    return run
+
+
 @member_required
 def run_list(request):
-    runs = Run.objects.filter(workspace=request.workspace).select_related("recipe")
+    runs = _visible(request, Run.objects.filter(workspace=request.workspace)).select_related(
+        "recipe"
+    )
     status = request.GET.get("status", "")
     if status in Run.Status.values:
         runs = runs.filter(status=status)
@@ -44,7 +63,7 @@ def run_list(request):
             "status": status,
             "statuses": Run.Status.choices,
             "retention_days": retention_days(request.workspace),
-            "any_runs": Run.objects.filter(workspace=request.workspace).exists(),
+            "any_runs": _visible(request, Run.objects.filter(workspace=request.workspace)).exists(),
         },
     )
 
@@ -52,7 +71,8 @@ def run_list(request):
 @member_required
 def run_detail(request, pk: int):
     run = _run(request, pk)
-    steps = list(run.steps.order_by("id"))
+    may_see = access.may_see_run(request.membership, run)
+    steps = list(run.steps.order_by("id")) if may_see else []
     for step in steps:
         step.input_json = _pretty(step.input)
         step.output_json = _pretty(step.output)
@@ -61,10 +81,11 @@ def run_detail(request, pk: int):
         "engine/run.html",
         {
             "run": run,
+            "may_see": may_see,
             "steps": steps,
-            "trigger_json": _pretty(run.trigger_data),
-            "can_cancel": run.status in Run.ACTIVE and not run.cancel_requested,
-            "can_replay": run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
+            "trigger_json": _pretty(run.trigger_data) if may_see else "",
+            "can_cancel": may_see and run.status in Run.ACTIVE and not run.cancel_requested,
+            "can_replay": may_see and run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
         },
     )
 
@@ -72,7 +93,7 @@ def run_detail(request, pk: int):
 @member_required
 @require_POST
 def run_cancel(request, pk: int):
-    run = _run(request, pk)
+    run = _seen_run(request, pk)
     if cancel(run):
         messages.success(request, _("The run is cancelled."))
     else:
@@ -83,7 +104,7 @@ def run_cancel(request, pk: int):
 @member_required
 @require_POST
 def run_replay(request, pk: int):
-    run = _run(request, pk)
+    run = _seen_run(request, pk)
     try:
         new = replay(run, user=request.user)
     except RunError as error:

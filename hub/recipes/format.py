@@ -136,6 +136,11 @@ def normalize(document: Any) -> dict:
             clean["name"] = str(step["name"])
         if step.get("connection"):
             clean["connection"] = str(step["connection"])
+            # Stored documents name the connection by id too (hub.recipes.services
+            # resolves it; import drops any id a file carries, export writes none).
+            connection_id = step.get("connection_id")
+            if isinstance(connection_id, int) and not isinstance(connection_id, bool):
+                clean["connection_id"] = connection_id
         clean["config"] = config
         clean_steps.append(clean)
     if problems:

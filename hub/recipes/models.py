@@ -75,6 +75,11 @@ class RecipeVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(auto_now_add=True)
+    # Every connection the steps name (each step holds its connection's id): who may see the
+    # version's runs, and which recipes a broken connection pauses, are queries on this.
+    connections = models.ManyToManyField(
+        "connections.Connection", blank=True, related_name="recipe_versions"
+    )
 
     class Meta:
         constraints = [

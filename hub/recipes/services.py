@@ -1,13 +1,16 @@
-"""Importing, publishing and pausing recipes."""
+"""Importing, publishing, pausing and deleting recipes."""
 
 from __future__ import annotations
 
 import copy
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from hub.accounts.models import Workspace, audit
 from hub.engine import secrets
+from hub.recipes import access
 from hub.recipes import format as recipe_format
 from hub.recipes.format import Problem, RecipeFormatError
 from hub.recipes.models import Recipe, RecipeVersion
@@ -31,36 +34,146 @@ def _has(model, name: str) -> bool:
     return any(f.name == name for f in model._meta.get_fields())
 
 
-def check(workspace: Workspace, document: dict) -> list[Problem]:
-    return recipe_format.validate(document, connection_labels(workspace))
+def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool = False) -> dict:
+    """The document with each step's connection resolved: ``connection_id`` names the
+    connection and ``connection`` holds its current label. A step keeps its id while that
+    connection exists (renaming changes nothing); a step without one — a file being imported
+    (``by_label``: ids in a file are never trusted) or an old draft — is resolved by label.
+    A step whose connection cannot be found keeps its label and no id."""
+    from hub.connections.models import Connection
+
+    document = copy.deepcopy(document)
+    steps = [s for s in document.get("steps") or [] if isinstance(s, dict)]
+    if by_label:
+        for step in steps:
+            step.pop("connection_id", None)
+    named = [s for s in steps if s.get("connection") or s.get("connection_id")]
+    if not named:
+        return document
+    found = {
+        c.pk: c
+        for c in Connection.objects.for_workspace(workspace).filter(
+            Q(pk__in=access.step_connection_ids(document))
+            | Q(label__in=[s["connection"] for s in named if s.get("connection")])
+        )
+    }
+    by_app_label = {(c.integration, c.label): c for c in found.values()}
+    for step in named:
+        connection = found.get(step.get("connection_id"))
+        if connection is None or connection.integration != step.get("app"):
+            connection = by_app_label.get((step.get("app"), step.get("connection")))
+        if connection is None:
+            step.pop("connection_id", None)
+        else:
+            step["connection_id"] = connection.pk
+            step["connection"] = connection.label
+    return document
+
+
+def _prepare(workspace: Workspace, document: dict, user, *, by_label: bool = False):
+    """Resolve the document's connections and find its problems, including connections the
+    user may not use (none for the command line, ``user`` None)."""
+    from hub.connections.models import Connection
+
+    document = resolve_connections(workspace, document, by_label=by_label)
+    problems = recipe_format.validate(document, connection_labels(workspace))
+    ids = access.step_connection_ids(document)
+    if user is not None and ids:
+        usable = set(
+            Connection.objects.usable_by(user, workspace)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        for step in document["steps"]:
+            if step.get("connection_id") in ids - usable:
+                problems.append(
+                    Problem(
+                        _(
+                            "The connection “%(label)s” is not shared with you. Ask an admin "
+                            "to share it with you, or to publish the recipe."
+                        )
+                        % {"label": step["connection"]},
+                        step["key"],
+                        "connection",
+                        connection=True,
+                    )
+                )
+    return document, problems
+
+
+def check(workspace: Workspace, document: dict, user=None) -> list[Problem]:
+    return _prepare(workspace, document, user)[1]
+
+
+def unique_name(workspace: Workspace, wanted: str) -> str:
+    wanted = wanted[:190]
+    taken = set(
+        Recipe.objects.filter(workspace=workspace, name__startswith=wanted).values_list(
+            "name", flat=True
+        )
+    )
+    name, n = wanted, 2
+    while name in taken:
+        name, n = f"{wanted} ({n})", n + 1
+    return name
 
 
 def import_recipe(
-    workspace: Workspace, document, *, user=None, publish: bool = False
+    workspace: Workspace, document, *, user=None, publish: bool = False, replace: bool = False
 ) -> tuple[Recipe, list[Problem]]:
-    """Create or update (by name) a recipe from a file's JSON. Raises RecipeFormatError when
-    the file is not a valid recipe; a missing connection only keeps it a draft."""
+    """Create a recipe from a file's JSON. Raises RecipeFormatError when the file is not a
+    valid recipe; a missing connection (or one the importer may not use) keeps it a draft.
+
+    When a recipe of that name exists, its draft is replaced only when ``replace`` was asked
+    for and ``user`` may manage it; otherwise the file becomes a new recipe with a free name
+    ("Name (2)"). ``publish`` publishes under the same rule as the Publish button."""
     document = recipe_format.normalize(document)
     # A file's secrets are sealed before anything stores them (see hub.engine.secrets).
     document = secrets.seal(secrets.from_file(document), workspace.pk)
-    problems = check(workspace, document)
+    document, problems = _prepare(workspace, document, user, by_label=True)
     hard = recipe_format.blocking(problems)
     if hard:
         raise RecipeFormatError(hard)
     with transaction.atomic():
-        recipe, created = Recipe.objects.select_for_update().get_or_create(
-            workspace=workspace,
-            name=document["name"],
-            defaults={"draft": document, "owner": user, "description": document["description"]},
+        recipe = (
+            Recipe.objects.select_for_update()
+            .filter(workspace=workspace, name=document["name"])
+            .first()
         )
-        if not created:
+        replaced = bool(recipe and replace and access.may_manage(user, recipe))
+        if replaced:
             recipe.draft = document
             recipe.description = document["description"]
             recipe.save(update_fields=["draft", "description", "updated_at"])
-        audit(workspace, user, "recipe.imported", recipe.name, recipe_id=recipe.pk)
-        if publish and not problems:
+        else:
+            recipe = _create(workspace, document, user)
+        audit(
+            workspace, user, "recipe.imported", recipe.name, recipe_id=recipe.pk, replaced=replaced
+        )
+        if publish and not problems and access.may_manage(user, recipe):
             publish_recipe(recipe, user=user)
+            recipe.refresh_from_db()
     return recipe, problems
+
+
+def _create(workspace: Workspace, document: dict, user) -> Recipe:
+    wanted = document["name"]
+    for _attempt in range(5):
+        document["name"] = unique_name(workspace, wanted)
+        try:
+            # A savepoint: a concurrent import taking the same name must not spoil the
+            # transaction, only make this one try the next free name.
+            with transaction.atomic():
+                return Recipe.objects.create(
+                    workspace=workspace,
+                    name=document["name"],
+                    owner=user,
+                    draft=document,
+                    description=document["description"],
+                )
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"No free name for the recipe “{wanted}”.")
 
 
 def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
@@ -71,7 +184,7 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
     # A draft written with a plain secret is sealed here, so no version ever holds one.
     draft = secrets.seal(recipe.draft, recipe.workspace_id)
     document = recipe_format.normalize(draft)
-    problems = check(recipe.workspace, document)
+    document, problems = _prepare(recipe.workspace, document, user)
     if problems:
         raise RecipeFormatError(problems)
     sealed = draft is not recipe.draft
@@ -83,10 +196,15 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
         version = RecipeVersion.objects.create(
             recipe=recipe, number=(last or 0) + 1, document=document, published_by=user
         )
+        version.connections.set(access.step_connection_ids(document))
         recipe.current_version = version
         recipe.state = Recipe.State.ACTIVE
         recipe.paused_reason = ""
-        recipe.save(update_fields=["current_version", "state", "paused_reason", "updated_at"])
+        # The draft takes the resolved labels too, so it does not look changed.
+        recipe.draft = document
+        recipe.save(
+            update_fields=["current_version", "state", "paused_reason", "draft", "updated_at"]
+        )
         sync_trigger(recipe)
         audit(recipe.workspace, user, "recipe.published", recipe.name, version=version.number)
     return version
@@ -118,7 +236,8 @@ def set_paused(recipe: Recipe, paused: bool, *, user=None, reason: str = "") -> 
 def export_recipe(recipe: Recipe) -> dict:
     version = recipe.current_version
     document = recipe.draft or (version.document if version else {})
-    return recipe_format.export(document)
+    # Labels as the connections are called now; the ids stay behind.
+    return recipe_format.export(resolve_connections(recipe.workspace, document))
 
 
 def set_secret(recipe: Recipe, step_key: str, field_key: str, value: str | None, *, user=None):
@@ -173,3 +292,50 @@ def rotate_secrets() -> int:
                     model.objects.filter(pk=pk).update(**{column: rotated})
                     count += changed
     return count
+
+
+def pause_for(version_id: int, reason: str) -> bool:
+    """Pause the recipe whose current, active version this is (the executor found that its
+    publisher may no longer use a connection). False when it was republished or paused
+    meanwhile, so a newer version is left alone."""
+    recipe = Recipe.objects.filter(current_version_id=version_id, state=Recipe.State.ACTIVE)
+    recipe = recipe.first()
+    if recipe is None:
+        return False
+    set_paused(recipe, True, reason=reason)
+    return True
+
+
+class RecipeBusy(Exception):
+    pass
+
+
+def delete_recipe(recipe: Recipe, *, user=None) -> int:
+    """Delete a recipe with its versions and runs; returns how many runs went with it.
+
+    Runs go with the recipe (docs/engine.md, "Deleting a recipe"): a run without its recipe
+    cannot be replayed or understood, and retention already bounds history. Refused while a
+    worker holds a run's lease (a step in progress), since that step's result would have
+    nowhere to go."""
+    from django.utils import timezone
+
+    from hub.engine.models import Run
+    from hub.engine.sweeper import BATCH
+
+    with transaction.atomic():
+        recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
+        runs = Run.objects.filter(recipe=recipe)
+        if runs.filter(status=Run.Status.RUNNING, lease_expires__gt=timezone.now()).exists():
+            raise RecipeBusy(
+                _(
+                    "A run of this recipe is in progress. Cancel it or wait for it to finish, "
+                    "then delete the recipe."
+                )
+            )
+        deleted = 0
+        while ids := list(runs.values_list("id", flat=True)[:BATCH]):
+            deleted += Run.objects.filter(id__in=ids).delete()[1].get("engine.Run", 0)
+        recipe_id, name = recipe.pk, recipe.name
+        recipe.delete()
+        audit(recipe.workspace, user, "recipe.deleted", name, recipe_id=recipe_id, runs=deleted)
+    return deleted

@@ -12,20 +12,17 @@ log = logging.getLogger(__name__)
 
 
 def recipes_using(connection):
+    """Active recipes whose running version uses the connection (by id: its label may have
+    changed since)."""
     from hub.recipes.models import Recipe
 
-    app = connection.integration
-    found = []
-    for recipe in Recipe.objects.filter(
-        workspace_id=connection.workspace_id, state=Recipe.State.ACTIVE
-    ).select_related("current_version"):
-        version = recipe.current_version
-        if version and any(
-            step.get("app") == app and step.get("connection") == connection.label
-            for step in version.steps
-        ):
-            found.append(recipe)
-    return found
+    return list(
+        Recipe.objects.filter(
+            workspace_id=connection.workspace_id,
+            state=Recipe.State.ACTIVE,
+            current_version__connections=connection,
+        ).distinct()
+    )
 
 
 @receiver(connection_broken)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/publish/", views.publish, name="recipe_publish"),
     path("<int:pk>/pause/", views.pause, name="recipe_pause"),
     path("<int:pk>/secret/", views.secret, name="recipe_secret"),
+    path("<int:pk>/delete/", views.delete, name="recipe_delete"),
 ]

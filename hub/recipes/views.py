@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hub.accounts.decorators import member_required
@@ -21,17 +22,27 @@ from hub.engine import secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
+from hub.recipes import access
 from hub.recipes import format as recipe_format
 from hub.recipes.format import RecipeFormatError
 from hub.recipes.models import Recipe
 from hub.recipes.services import (
+    RecipeBusy,
     check,
+    delete_recipe,
     export_recipe,
     import_recipe,
     publish_recipe,
+    resolve_connections,
     set_paused,
     set_secret,
 )
+
+
+def visible_runs(request, runs):
+    """Leave out the runs whose data the viewer may not see (hub.recipes.access)."""
+    hidden = access.hidden_versions(request.membership)
+    return runs if hidden is None else runs.exclude(version_id__in=hidden)
 
 
 def _recipe(request, pk: int) -> Recipe:
@@ -41,12 +52,12 @@ def _recipe(request, pk: int) -> Recipe:
 
 
 def _may_manage(request, recipe: Recipe) -> bool:
-    return request.membership.is_admin or recipe.owner_id == request.user.pk
+    return access.may_manage(request.user, recipe, request.membership)
 
 
 @member_required
 def recipe_list(request):
-    last = Run.objects.filter(recipe=OuterRef("pk")).order_by("-id")
+    last = visible_runs(request, Run.objects.filter(recipe=OuterRef("pk"))).order_by("-id")
     recipes = (
         Recipe.objects.filter(workspace=request.workspace)
         .select_related("current_version")
@@ -68,12 +79,18 @@ def recipe_detail(request, pk: int):
     recipe = _recipe(request, pk)
     document = recipe.draft or (recipe.current_version.document if recipe.current_version else {})
     problems = []
+    manage = _may_manage(request, recipe)
     if document:
+        # Shown with the connections' current labels.
+        document = resolve_connections(request.workspace, document)
         try:
-            problems = check(request.workspace, recipe_format.normalize(document))
+            problems = check(
+                request.workspace,
+                recipe_format.normalize(document),
+                user=request.user if manage else None,
+            )
         except RecipeFormatError as error:
             problems = error.problems
-    manage = _may_manage(request, recipe)
     webhook_url = None
     if manage and recipe.trigger_app == "webhook":
         webhook_url = settings.HUB_BASE_URL + reverse(
@@ -95,7 +112,7 @@ def recipe_detail(request, pk: int):
             "document": document,
             "problems": problems,
             "versions": recipe.versions.all()[:20],
-            "runs": recipe.runs.all()[:10],
+            "runs": visible_runs(request, recipe.runs.all())[:10],
             "webhook_url": webhook_url,
             "may_manage": manage,
             "draft_changed": draft_changed,
@@ -182,18 +199,56 @@ def pause(request, pk: int):
 
 
 @member_required
+def delete(request, pk: int):
+    recipe = _recipe(request, pk)
+    if not _may_manage(request, recipe):
+        raise PermissionDenied(_("Only the recipe's owner or an admin can delete it."))
+    if request.method != "POST":
+        return render(
+            request,
+            "recipes/delete.html",
+            {"recipe": recipe, "run_count": recipe.runs.count()},
+        )
+    try:
+        runs = delete_recipe(recipe, user=request.user)
+    except RecipeBusy as busy:
+        messages.error(request, str(busy))
+        return redirect("recipe_detail", recipe.pk)
+    messages.success(
+        request,
+        ngettext(
+            "Deleted “%(name)s” and its %(n)s run.",
+            "Deleted “%(name)s” and its %(n)s runs.",
+            runs,
+        )
+        % {"name": recipe.name, "n": runs},
+    )
+    return redirect("recipes")
+
+
+@member_required
 def import_file(request):
     if request.method != "POST":
         return render(request, "recipes/import.html", {})
     upload = request.FILES.get("file")
     text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
+    publish = bool(request.POST.get("publish"))
     try:
         document = json.loads(text)
+        existing = _same_name(request, document)
+        if existing is not None and request.POST.get("replace") not in ("0", "1"):
+            # Replacing is never silent: ask, keeping the file in the form.
+            return render(
+                request,
+                "recipes/import.html",
+                {"text": text, "publish": publish, "existing": existing},
+            )
         recipe, problems = import_recipe(
             request.workspace,
             document,
             user=request.user,
-            publish=bool(request.POST.get("publish")),
+            publish=publish,
+            replace=request.POST.get("replace") == "1",
         )
     except json.JSONDecodeError as error:
         return render(
@@ -211,5 +266,20 @@ def import_file(request):
         )
     for problem in problems:
         messages.warning(request, str(problem))
+    if recipe.name != document.get("name", "").strip():
+        messages.info(
+            request,
+            _("A recipe called “%(old)s” already exists, so this one is called “%(new)s”.")
+            % {"old": document.get("name", "").strip(), "new": recipe.name},
+        )
     messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
     return redirect("recipe_detail", recipe.pk)
+
+
+def _same_name(request, document) -> Recipe | None:
+    """The recipe the file would replace, if the importer may manage it."""
+    name = document.get("name") if isinstance(document, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return None
+    existing = Recipe.objects.filter(workspace=request.workspace, name=name.strip()).first()
+    return existing if existing is not None and _may_manage(request, existing) else None

@@ -1,6 +1,6 @@
 """Recipes on the command line: ``import``, ``export`` and ``run``.
 
-manage.py recipes import FILE [--workspace SLUG] [--publish]
+manage.py recipes import FILE [--workspace SLUG] [--publish] [--replace]
 manage.py recipes export NAME [--workspace SLUG]
 manage.py recipes run NAME [--workspace SLUG] [--data JSON] [--wait] [--timeout S]
 """
@@ -32,6 +32,11 @@ class Command(BaseCommand):
         imp.add_argument("file", help="Path to the JSON file, or - for standard input.")
         imp.add_argument("--workspace", help="Workspace slug (optional with one workspace).")
         imp.add_argument("--publish", action="store_true", help="Publish after importing.")
+        imp.add_argument(
+            "--replace",
+            action="store_true",
+            help="Replace the draft of the recipe with the same name (else import a new one).",
+        )
         exp = sub.add_parser("export", help="Print a recipe as a toolstack.recipe/1 file.")
         exp.add_argument("name")
         exp.add_argument("--workspace")
@@ -76,12 +81,20 @@ class Command(BaseCommand):
         except json.JSONDecodeError as error:
             raise CommandError(f"The file is not valid JSON: {error}") from None
         try:
-            recipe, problems = import_recipe(workspace, document, publish=options["publish"])
+            recipe, problems = import_recipe(
+                workspace, document, publish=options["publish"], replace=options["replace"]
+            )
         except RecipeFormatError as error:
             lines = "\n".join(f"  - {p}" for p in error.problems)
             raise CommandError(f"The recipe was not imported:\n{lines}") from None
         recipe.refresh_from_db()
         self.stdout.write(f"Imported “{recipe.name}” into {workspace} ({recipe.state}).")
+        wanted = str(document.get("name", "")).strip()
+        if recipe.name != wanted:
+            self.stdout.write(
+                f"A recipe called “{wanted}” already exists, so this one is called "
+                f"“{recipe.name}”; use --replace to replace the draft of “{wanted}” instead."
+            )
         for problem in problems:
             self.stdout.write(f"  - {problem}")
         if options["publish"] and problems:

@@ -31,6 +31,7 @@ ADDRESSES = [
     ("recipe_run", "post", "recipe"),
     ("recipe_publish", "post", "recipe"),
     ("recipe_pause", "post", "recipe"),
+    ("recipe_secret", "post", "recipe"),
     ("recipe_delete", "get", "recipe"),
     ("recipe_delete", "post", "recipe"),
     ("run_detail", "get", "run"),

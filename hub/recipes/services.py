@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from hub.accounts.models import Workspace, audit
+from hub.engine import messages
+from hub.engine.messages import Message
 from hub.recipes import format as recipe_format
 from hub.recipes.format import Problem, RecipeFormatError
 from hub.recipes.models import Recipe, RecipeVersion
@@ -76,31 +78,44 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
         recipe.current_version = version
         recipe.state = Recipe.State.ACTIVE
         recipe.paused_reason = ""
-        recipe.save(update_fields=["current_version", "state", "paused_reason", "updated_at"])
+        recipe.paused_message = None
+        recipe.save(
+            update_fields=[
+                "current_version",
+                "state",
+                "paused_reason",
+                "paused_message",
+                "updated_at",
+            ]
+        )
         sync_trigger(recipe)
         audit(recipe.workspace, user, "recipe.published", recipe.name, version=version.number)
     return version
 
 
-def set_paused(recipe: Recipe, paused: bool, *, user=None, reason: str = "") -> Recipe:
+def set_paused(recipe: Recipe, paused: bool, *, user=None, reason: str | Message = "") -> Recipe:
+    """``reason``: why the hub paused it, best as a Message so each reader gets it in their
+    language (plain text is shown as it is)."""
     from hub.engine.scheduler import sync_trigger
 
     with transaction.atomic():
         recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
         if paused:
             recipe.state = Recipe.State.PAUSED
-            recipe.paused_reason = reason[:300]
+            recipe.paused_reason = str(reason)[:300]
+            recipe.paused_message = messages.to_json(reason)
         elif recipe.current_version is not None:
             recipe.state = Recipe.State.ACTIVE
             recipe.paused_reason = ""
-        recipe.save(update_fields=["state", "paused_reason", "updated_at"])
+            recipe.paused_message = None
+        recipe.save(update_fields=["state", "paused_reason", "paused_message", "updated_at"])
         sync_trigger(recipe)
         audit(
             recipe.workspace,
             user,
             "recipe.paused" if paused else "recipe.resumed",
             recipe.name,
-            reason=reason,
+            reason=str(reason),
         )
     return recipe
 

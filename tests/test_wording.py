@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from hub.accounts.models import Invite, Membership
 from hub.engine.executor import execute
@@ -89,7 +89,7 @@ def test_an_unknown_app_is_blamed_on_the_app(member_client, kit):
     assert "In step “a”, field “app”: There is no app called “nope”." in html
     assert "field “action”" not in html
     korean = import_text(member_client, recipe_file(steps), **KO).content.decode()
-    assert "단계 “a”, 필드 “app”: “nope”라는 앱은 없습니다." in korean
+    assert "단계 “a”, 필드 “app”: “nope” 앱은 없습니다." in korean
 
 
 def test_an_unknown_action_is_blamed_on_the_action(member_client, kit):
@@ -101,7 +101,10 @@ def test_an_unknown_action_is_blamed_on_the_action(member_client, kit):
 def test_a_step_that_uses_its_own_output_is_told_so(member_client, kit):
     steps = [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ steps.a.text }}"}}]
     html = import_text(member_client, recipe_file(steps)).content.decode()
-    assert "“steps.a” is this step’s own output; use data from the trigger or earlier steps" in html
+    assert (
+        "“steps.a” is the output of this same step; use data from the trigger or from earlier steps"
+        in html
+    )
     assert "runs after this step" not in html
 
 
@@ -209,7 +212,7 @@ def test_waiting_until_ends_with_one_full_stop(member_client, workspace, kit):
     assert "Waiting until 1 Dec 2026, 07:13 UTC." in english
     assert ".." not in english
     korean = text_of(get(member_client, reverse("run_detail", args=[run.pk]), **KO))
-    assert "2026년 12월 1일 오전 7:13 UTC까지 기다립니다." in korean
+    assert "2026년 12월 1일 오전 7:13 UTC까지 대기합니다." in korean
 
 
 def test_dates_are_whole_and_durations_read_as_durations(member_client, greeter):
@@ -287,8 +290,16 @@ def test_inviting_an_address_twice_leaves_one_invite(admin_client, workspace):
 
 
 def test_an_accepted_invite_leaves_no_waiting_row(client, admin_user, workspace):
-    Invite.issue(workspace, "zoe@acme.test", "member", admin_user)
     _, token = Invite.issue(workspace, "zoe@acme.test", "member", admin_user)
+    # A second link made before invites replaced each other.
+    Invite.objects.create(
+        workspace=workspace,
+        email="zoe@acme.test",
+        role="member",
+        token_hash="0" * 64,
+        invited_by=admin_user,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     done = client.post(
         reverse("accept_invite", args=[token]),
         {"first_name": "Zoe", "password1": PASSWORD, "password2": PASSWORD},

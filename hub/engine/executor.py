@@ -434,7 +434,13 @@ class Execution:
         except IntegrationError as error:
             self._failed(record, started, slot, step, error, attempt)
         except StepTimeout as error:
-            self._failed(record, started, slot, step, IntegrationError(error.args[0] if error.args else str(error)), attempt
+            self._failed(
+                record,
+                started,
+                slot,
+                step,
+                IntegrationError(error.args[0] if error.args else str(error)),
+                attempt,
             )
         except _Stop:
             raise

@@ -30,9 +30,8 @@ def recipes_using(connection):
 
 @receiver(connection_broken)
 def pause_recipes(sender, connection, **kwargs) -> None:
-    from hub.recipes.services import set_paused
-
     from hub.engine.messages import Message, gettext_noop
+    from hub.recipes.services import set_paused
 
     if connection.last_error:
         reason = Message(

@@ -110,7 +110,11 @@ def run_now(request, pk: int):
     try:
         data = json.loads(raw) if raw else {}
     except json.JSONDecodeError as error:
-        messages.error(request, _("The test data is not valid JSON: %(e)s") % {"e": error})
+        messages.error(
+            request,
+            _("The test data is not valid JSON: look at line %(line)s, column %(column)s.")
+            % {"line": error.lineno, "column": error.colno},
+        )
         return redirect("recipe_detail", recipe.pk)
     if recipe.state != Recipe.State.ACTIVE and recipe.current_version is None:
         messages.error(request, _("Publish the recipe before running it."))
@@ -159,19 +163,12 @@ def import_file(request):
     upload = request.FILES.get("file")
     text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
     try:
-        document = json.loads(text)
+        document = recipe_format.parse(text)
         recipe, problems = import_recipe(
             request.workspace,
             document,
             user=request.user,
             publish=bool(request.POST.get("publish")),
-        )
-    except json.JSONDecodeError as error:
-        return render(
-            request,
-            "recipes/import.html",
-            {"errors": [_("The file is not valid JSON: %(e)s") % {"e": error}], "text": text},
-            status=400,
         )
     except RecipeFormatError as error:
         return render(
@@ -180,7 +177,13 @@ def import_file(request):
             {"errors": [str(p) for p in error.problems], "text": text},
             status=400,
         )
-    for problem in problems:
-        messages.warning(request, str(problem))
-    messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
+    # The recipe's page lists what it still needs; saying it here as well would say it twice.
+    if problems:
+        messages.warning(
+            request,
+            _("Imported “%(name)s” as a draft: see below what it needs before it can run.")
+            % {"name": recipe.name},
+        )
+    else:
+        messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
     return redirect("recipe_detail", recipe.pk)

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engine', '0002_initial'),
+        ("engine", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='run',
-            name='error_message',
+            model_name="run",
+            name="error_message",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='steprun',
-            name='error_message',
+            model_name="steprun",
+            name="error_message",
             field=models.JSONField(blank=True, null=True),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recipes', '0001_initial'),
+        ("recipes", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recipe',
-            name='paused_message',
+            model_name="recipe",
+            name="paused_message",
             field=models.JSONField(blank=True, null=True),
         ),
     ]

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from hub.accounts.models import Workspace
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
+from hub.recipes import format as recipe_format
 from hub.recipes.format import RecipeFormatError
 from hub.recipes.models import Recipe
 from hub.recipes.services import export_recipe, import_recipe
@@ -69,11 +70,11 @@ class Command(BaseCommand):
         workspace = self.workspace(options.get("workspace"))
         try:
             text = sys.stdin.read() if options["file"] == "-" else Path(options["file"]).read_text()
-            document = json.loads(text)
+            document = recipe_format.parse(text)
         except OSError as error:
             raise CommandError(f"Cannot read {options['file']}: {error.strerror}") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(f"The file is not valid JSON: {error}") from None
+        except RecipeFormatError as error:
+            raise CommandError(str(error)) from None
         try:
             recipe, problems = import_recipe(workspace, document, publish=options["publish"])
         except RecipeFormatError as error:

@@ -175,3 +175,9 @@ def test_a_paused_recipe_says_why_in_korean(admin_client, workspace, fake_slack)
     assert "needs reconnecting" not in korean
     korean_run = run_page(admin_client, run, **KO)
     assert "단계 “notify”: 연결을 다시 연결해야 합니다" in korean_run
+
+
+def test_a_long_parameter_is_stored_shortened():
+    message = Message(gettext_noop("Step “%(step)s”: %(detail)s"), step="a", detail="x" * 50_000)
+    stored = message.to_json()["params"]["detail"]
+    assert len(stored) == 5000 and stored.endswith("…")

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_noop
 
 __all__ = ["Message", "gettext_noop", "render", "to_json"]
 
+MAX_PARAM_CHARS = 5000
+
 
 def _identity(text: str) -> str:
     return text
@@ -77,7 +79,7 @@ class Message:
         return {
             "text": self.text,
             "params": {
-                key: value.to_json() if isinstance(value, Message) else _plain(value)
+                key: value.to_json() if isinstance(value, Message) else _stored(value)
                 for key, value in self.params.items()
             },
         }
@@ -99,6 +101,14 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _stored(value: Any) -> Any:
+    """A parameter as stored: an app's message can be long; the text column is capped too."""
+    value = _plain(value)
+    if isinstance(value, str) and len(value) > MAX_PARAM_CHARS:
+        return value[: MAX_PARAM_CHARS - 1] + "…"
+    return value
 
 
 def to_json(message: Message | str | None) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-from django.http import HttpResponseServerError
+from django.http import HttpResponseNotAllowed, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
@@ -33,3 +33,10 @@ def page_not_found(request, exception=None):
 def server_error(request):
     # Rendered without a request context: the database the context needs may be what failed.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+def method_not_allowed(request, response: HttpResponseNotAllowed):
+    """A POST-only address opened in the browser: a page saying what to do, not a blank 405."""
+    page = render(request, "errors/405.html", status=405)
+    page["Allow"] = response["Allow"]
+    return page

@@ -282,7 +282,7 @@ def test_recipe_page_in_korean(admin_client, finished_run):
     assert "<h2>최근 실행</h2>" in html
     assert "다음 주소로 JSON을 POST로 보내세요:" in html
     assert "테스트 데이터 추가(선택 사항)" in html
-    assert "<strong>실행 중</strong>" in html
+    assert "<strong>현재 버전</strong>" in html
     assert "Recent runs" not in html
 
 

@@ -135,11 +135,17 @@ class Invite(models.Model):
 
     @classmethod
     def issue(cls, workspace: Workspace, email: str, role: str, invited_by) -> tuple[Invite, str]:
-        """Create an invite; returns it with the raw token, which is never stored."""
+        """Create an invite; returns it with the raw token, which is never stored. An invite
+        still waiting for the same address is withdrawn: one address, one link that works
+        (inviting again is how an admin resends a lost email)."""
+        email = email.strip().lower()
+        cls.objects.filter(workspace=workspace, email=email).pending().update(
+            revoked_at=timezone.now()
+        )
         token = secrets.token_urlsafe(32)
         invite = cls.objects.create(
             workspace=workspace,
-            email=email.strip().lower(),
+            email=email,
             role=role,
             token_hash=_hash(token),
             invited_by=invited_by,
@@ -165,6 +171,10 @@ class Invite(models.Model):
         )
         self.accepted_at = timezone.now()
         self.save(update_fields=["accepted_at"])
+        # Any other link for this address has nothing left to do.
+        Invite.objects.filter(workspace=self.workspace, email=self.email).pending().update(
+            revoked_at=self.accepted_at
+        )
         return membership
 
 

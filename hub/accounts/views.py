@@ -25,7 +25,12 @@ def _members_page(request, form: InviteForm, status: int = 200):
         "accounts/members.html",
         {
             "memberships": Membership.objects.filter(workspace=workspace).select_related("user"),
-            "invites": Invite.objects.filter(workspace=workspace).pending(),
+            # Someone who joined meanwhile (another link, another way) is no longer waited for.
+            "invites": Invite.objects.filter(workspace=workspace)
+            .pending()
+            .exclude(
+                email__in=Membership.objects.filter(workspace=workspace).values("user__email")
+            ),
             "form": form,
             "roles": Membership.Role.choices,
         },
@@ -46,6 +51,7 @@ def invite(request):
     if not form.is_valid():
         return _members_page(request, form, status=400)
     email, role = form.cleaned_data["email"], form.cleaned_data["role"]
+    replaces = Invite.objects.filter(workspace=workspace, email=email).pending().exists()
     invite, token = Invite.issue(workspace, email, role, request.user)
     link = settings.HUB_BASE_URL + reverse("accept_invite", args=[token])
     send_mail(
@@ -65,7 +71,14 @@ def invite(request):
         [email],
     )
     audit(workspace, request.user, "member.invited", email, role=role)
-    messages.success(request, _("Invitation sent to %(email)s.") % {"email": email})
+    if replaces:
+        messages.success(
+            request,
+            _("A new invitation was sent to %(email)s; the earlier link no longer works.")
+            % {"email": email},
+        )
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": email})
     return redirect("members")
 
 

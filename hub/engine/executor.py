@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from hub.engine import secrets
 from hub.engine.mapping import render
+from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepRun
 from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
 from hub.engine.values import MappingError
@@ -179,7 +180,9 @@ def step_timeout(seconds: float):
     if seconds <= 0:
         yield
         return
-    message = f"The step took longer than {seconds:g} s."
+    message = Message(
+        gettext_noop("The step took longer than %(seconds)s s."), seconds=f"{seconds:g}"
+    )
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
@@ -337,18 +340,19 @@ class Execution:
         current = Run.objects.filter(id=self.run.id).values("cancel_requested", "lease_owner")
         row = current.first()
         if row and row["cancel_requested"] and row["lease_owner"] == self.owner:
-            self.finish(Run.Status.CANCELLED, "Cancelled while running.")
+            self.finish(Run.Status.CANCELLED, Message(gettext_noop("Cancelled while running.")))
         else:
             log.warning("Run %s: lease lost; another worker has it", self.run.id)
             self.result = "lease-lost"
             raise _Stop
         raise _Stop
 
-    def finish(self, status: str, error: str = "", failed_step: str = "") -> None:
+    def finish(self, status: str, error: str | Message = "", failed_step: str = "") -> None:
         now = timezone.now()
         self._mine().update(
             status=status,
-            error=error[:5000],
+            error=str(error)[:5000],
+            error_message=to_json(error),
             failed_step=failed_step,
             finished_at=now,
             lease_owner="",
@@ -439,12 +443,20 @@ class Execution:
         if self.run.deadline and timezone.now() > self.run.deadline:
             if merged:
                 self.renew()  # a cancel request wins, as when renewing first
-            self.finish(Run.Status.FAILED, "The run took longer than allowed.", slot.key)
+            self.finish(
+                Run.Status.FAILED,
+                Message(gettext_noop("The run took longer than allowed.")),
+                slot.key,
+            )
 
         if previous is not None and previous.status == StepRun.Status.RUNNING:
+            interrupted = Message(
+                gettext_noop("The worker stopped during this attempt; the step ran again.")
+            )
             StepRun.objects.filter(id=previous.id, status=StepRun.Status.RUNNING).update(
                 status=StepRun.Status.INTERRUPTED,
-                error="The worker stopped during this attempt; the step ran again.",
+                error=str(interrupted),
+                error_message=to_json(interrupted),
                 finished_at=timezone.now(),
             )
         attempts = self.history.get(index, [])
@@ -455,8 +467,8 @@ class Execution:
         except MappingError as error:
             if merged:
                 self.renew()  # a cancel request wins, as when renewing first
-            self._record_failure(slot, step, attempt, None, str(error))
-            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {error}", slot.key)
+            self._record_failure(slot, step, attempt, None, _mapping_message(error))
+            self.finish(Run.Status.FAILED, _mapping_message(error, slot.key), slot.key)
 
         started = time.monotonic()
         now = timezone.now()
@@ -485,14 +497,25 @@ class Execution:
         except IntegrationError as error:
             self._failed(record, started, slot, step, error, attempt)
         except StepTimeout as error:
-            self._failed(record, started, slot, step, IntegrationError(str(error)), attempt)
+            self._failed(
+                record,
+                started,
+                slot,
+                step,
+                IntegrationError(error.args[0] if error.args else str(error)),
+                attempt,
+            )
         except _Stop:
             raise
         except Exception as error:
             log.exception("Run %s step %s raised", self.run.id, slot.key)
-            message = f"Unexpected error ({type(error).__name__}): {error}"
+            message = Message(
+                gettext_noop("Unexpected error (%(type)s): %(detail)s"),
+                type=type(error).__name__,
+                detail=str(error),
+            )
             self._close(record, started, StepRun.Status.FAILED, None, error=message)
-            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+            self.finish(Run.Status.FAILED, _in_step(slot.key, message), slot.key)
         if last and record.pk is not None and _merged_statements():
             self._close_and_finish(record, started, output)
         stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
@@ -594,7 +617,7 @@ class Execution:
         status: str,
         output: Any,
         *,
-        error: str = "",
+        error: str | Message = "",
         finished: bool = True,
     ) -> Any:
         stored, truncated = cap_output(output) if output is not None else (None, False)
@@ -603,7 +626,8 @@ class Execution:
             "status": status,
             "output": stored,
             "output_truncated": truncated,
-            "error": error[:5000],
+            "error": str(error)[:5000],
+            "error_message": to_json(error),
             "duration_ms": elapsed,
         }
         if finished:
@@ -638,32 +662,48 @@ class Execution:
             attempt,
             config,
             status=StepRun.Status.FAILED,
-            error=message[:5000],
+            error=str(message)[:5000],
+            error_message=to_json(message),
             started_at=now,
             finished_at=now,
             duration_ms=0,
         ).save(force_insert=True)
 
     def _failed(self, record, started, slot, step, error: IntegrationError, attempt: int) -> None:
-        message = error.message
+        message = error.message  # the app's own words (or a Message of ours), as they are
         if error.reauth:
             connection = self.connection_for(step)
-            reason = f"The app no longer accepts this connection: {message}"
+            reason = Message(
+                gettext_noop("The app no longer accepts this connection: %(detail)s"),
+                detail=message,
+            )
             if connection is not None:
-                _mark_broken(connection, reason)
+                _mark_broken(connection, str(reason))
             self._close(record, started, StepRun.Status.FAILED, None, error=reason)
             self.finish(
                 Run.Status.FAILED,
-                f"Step “{slot.key}”: the connection needs reconnecting ({message})",
+                Message(
+                    gettext_noop("Step “%(step)s”: the connection needs reconnecting (%(detail)s)"),
+                    step=slot.key,
+                    detail=message,
+                ),
                 slot.key,
             )
         if error.permanent or attempt >= settings.ENGINE_MAX_ATTEMPTS:
             if not error.permanent:
-                message = f"{message} (gave up after {attempt} attempts)"
+                message = Message(
+                    gettext_noop("%(detail)s (gave up after %(attempts)s attempts)"),
+                    detail=message,
+                    attempts=attempt,
+                )
             self._close(record, started, StepRun.Status.FAILED, None, error=message)
-            self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
+            self.finish(Run.Status.FAILED, _in_step(slot.key, message), slot.key)
         delay = backoff_seconds(attempt, error.retry_after)
-        note = f"{message} — trying again in {delay:.1f} s"
+        note = Message(
+            gettext_noop("%(detail)s — trying again in %(seconds)s s"),
+            detail=message,
+            seconds=f"{delay:.1f}",
+        )
         self._close(record, started, StepRun.Status.RETRYING, None, error=note)
         self.park(timezone.now() + timedelta(seconds=delay))
 
@@ -733,6 +773,24 @@ UPDATE {run} SET status = %s, error = '', failed_step = '', finished_at = %s, le
     lease_expires = NULL, resume_at = NULL
 WHERE id = %s AND lease_owner = %s
 """
+
+
+def _in_step(key: str, detail: str | Message) -> Message:
+    return Message(gettext_noop("Step “%(step)s”: %(detail)s"), step=key, detail=detail)
+
+
+def _mapping_message(error: MappingError, key: str | None = None) -> Message:
+    """A mapping problem located once: the run's error names the step and field, the step's
+    own row the field (it is that step's row)."""
+    if key and error.field:
+        text = gettext_noop("Step “%(step)s”, field “%(field)s”: %(detail)s")
+    elif key:
+        text = gettext_noop("Step “%(step)s”: %(detail)s")
+    elif error.field:
+        text = gettext_noop("Field “%(field)s”: %(detail)s")
+    else:
+        text = "%(detail)s"
+    return Message(text, step=key, field=error.field, detail=error.message)
 
 
 def _merged_statements() -> bool:

@@ -544,13 +544,20 @@ def check(
             errors.append(exc.located(where or None, step))
             continue
         for expr in template.exprs:
-            problem = _check_path(expr.path, known, later)
+            problem = _check_path(expr.path, known, later, step)
             if problem and not expr.has_default:
                 errors.append(MappingError(problem, where or None, step=step))
     return errors
 
 
-def _check_path(path: tuple[Segment, ...], known: Mapping[str, Any], later: set[str]) -> str:
+def _check_path(
+    path: tuple[Segment, ...], known: Mapping[str, Any], later: set[str], step: str | None = None
+) -> str:
+    if path[0] == "steps" and len(path) > 1 and step is not None and str(path[1]) == step:
+        return (
+            f"“{dotted(path[:2])}” is the output of this same step; "
+            "use data from the trigger or from earlier steps"
+        )
     if path[0] == "steps" and len(path) > 1 and str(path[1]) in later:
         return (
             f"“{dotted(path[:2])}” runs after this step; "

@@ -47,6 +47,9 @@ class Run(models.Model):
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     error = models.TextField(blank=True)
+    # The same error as a hub.engine.messages.Message, so each reader gets it in their
+    # language; ``error`` keeps the English text (command line, logs, older rows).
+    error_message = models.JSONField(null=True, blank=True)
     failed_step = models.CharField(max_length=100, blank=True)
     replay_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
@@ -125,6 +128,7 @@ class StepRun(models.Model):
     output = models.JSONField(null=True, blank=True)
     output_truncated = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    error_message = models.JSONField(null=True, blank=True)  # as Run.error_message
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

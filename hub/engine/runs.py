@@ -10,14 +10,19 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hub.engine.executor import enqueue
+from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, Run, StepRun
 from hub.recipes.models import Recipe
 
 
 class RunError(ValueError):
     pass
+
+
+CANCELLED = Message(gettext_noop("Cancelled."))
 
 
 def start_run(
@@ -36,7 +41,7 @@ def start_run(
     outlives the run (ENGINE_DEDUPE_DAYS), so the event stays deduped after pruning."""
     version = version or recipe.current_version
     if version is None:
-        raise RunError("Publish the recipe before running it.")
+        raise RunError(_("Publish the recipe before running it."))
     now = timezone.now()
     key = dedupe_key or f"{source}:{recipe.pk}:{uuid.uuid4().hex}"
     # Outside a transaction a keyless INSERT commits on its own (one statement, and the
@@ -83,7 +88,8 @@ def cancel(run: Run) -> bool:
         cancel_requested=True,
         finished_at=now,
         resume_at=None,
-        error="Cancelled.",
+        error=str(CANCELLED),
+        error_message=CANCELLED.to_json(),
     )
     if not stopped:
         stopped = Run.objects.filter(id=run.id, status=Run.Status.RUNNING).update(
@@ -91,7 +97,11 @@ def cancel(run: Run) -> bool:
         )
         # A running run whose worker is gone has nobody to notice the request: stop it here.
         Run.objects.filter(id=run.id, status=Run.Status.RUNNING, lease_expires__lt=now).update(
-            status=Run.Status.CANCELLED, finished_at=now, lease_owner="", error="Cancelled."
+            status=Run.Status.CANCELLED,
+            finished_at=now,
+            lease_owner="",
+            error=str(CANCELLED),
+            error_message=CANCELLED.to_json(),
         )
     if stopped:
         StepRun.objects.filter(
@@ -106,7 +116,8 @@ def replay(run: Run, user=None) -> Run:
     steps that succeeded before it are carried over, not run again."""
     run.refresh_from_db()
     if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
-        raise RunError("Only a failed or cancelled run can be replayed.")
+        raise RunError(_("Only a failed or cancelled run can be replayed."))
+    carried_over = Message(gettext_noop("Carried over from run %(run)s."), run=run.pk)
     with transaction.atomic():
         new = start_run(
             run.recipe,
@@ -129,7 +140,8 @@ def replay(run: Run, user=None) -> Run:
                 input=s.input,
                 output=s.output,
                 output_truncated=s.output_truncated,
-                error=f"Carried over from run {run.pk}.",
+                error=str(carried_over),
+                error_message=carried_over.to_json(),
                 started_at=s.started_at,
                 finished_at=s.finished_at,
                 duration_ms=s.duration_ms,

@@ -110,7 +110,10 @@ def run_replay(request, pk: int):
     except RunError as error:
         messages.error(request, str(error))
         return redirect("run_detail", run.pk)
-    messages.success(request, _("Replaying from the failed step."))
+    if run.status == Run.Status.CANCELLED:
+        messages.success(request, _("Running again from where it stopped."))
+    else:
+        messages.success(request, _("Replaying from the failed step."))
     return redirect("run_detail", new.pk)
 
 

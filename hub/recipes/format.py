@@ -8,6 +8,7 @@ message saying what to connect.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -64,15 +65,44 @@ class RecipeFormatError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+def parse(text: str) -> Any:
+    """A recipe file's JSON. Raises RecipeFormatError saying what a person can fix: an empty
+    file, or where the JSON breaks (never the parser's own wording)."""
+    if not text.strip():
+        raise RecipeFormatError(
+            [Problem(_("The file is empty: choose a recipe file or paste its text."))]
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        message = _("The file is not valid JSON: look at line %(line)s, column %(column)s.")
+        where = {"line": error.lineno, "column": error.colno}
+        raise RecipeFormatError([Problem(message % where)]) from None
+    except RecursionError:
+        raise RecipeFormatError([Problem(_("The file is nested too deeply."))]) from None
+
+
+class UnknownStep(IntegrationError):
+    """A step names an app or action that does not exist; ``part`` says which."""
+
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(message, permanent=True)
+        self.part = part
+
+
 def find_action(app: str, action: str) -> tuple[Any, Action]:
-    """The integration and action a step names; raises IntegrationError when unknown."""
+    """The integration and action a step names; raises UnknownStep when unknown."""
     if app == "builtin" and action in STRUCTURAL:
         return None, structural_action(action)
-    integration = registry.get(app)
+    try:
+        integration = registry.get(app)
+    except IntegrationError:
+        raise UnknownStep("app", _("There is no app called “%(app)s”.") % {"app": app}) from None
     if action not in integration.actions:
-        raise IntegrationError(
+        raise UnknownStep(
+            "action",
             _("%(app)s has no action “%(action)s”.")
-            % {"app": integration.name or app, "action": action}
+            % {"app": integration.name or app, "action": action},
         )
     return integration, integration.actions[action]
 
@@ -197,7 +227,8 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
         try:
             integration, action = find_action(step["app"], step["action"])
         except IntegrationError as error:
-            problems.append(Problem(error.message, step=key, field="action"))
+            part = getattr(error, "part", "action")
+            problems.append(Problem(error.message, step=key, field=part))
             known_steps[key] = None
             continue
         config = step["config"]

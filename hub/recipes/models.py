@@ -38,6 +38,8 @@ class Recipe(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     # Why a recipe is paused when the hub paused it (a connection needs reconnecting).
     paused_reason = models.CharField(max_length=300, blank=True)
+    # The reason as a hub.engine.messages.Message, shown in the reader's language.
+    paused_message = models.JSONField(null=True, blank=True)
     # The working copy people edit; publishing freezes it into a RecipeVersion.
     draft = models.JSONField(default=dict)
     current_version = models.ForeignKey(

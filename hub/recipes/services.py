@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from hub.accounts.models import Workspace, audit
-from hub.engine import secrets
+from hub.engine import messages, secrets
+from hub.engine.messages import Message
 from hub.recipes import access
 from hub.recipes import format as recipe_format
 from hub.recipes.format import Problem, RecipeFormatError
@@ -200,35 +201,47 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
         recipe.current_version = version
         recipe.state = Recipe.State.ACTIVE
         recipe.paused_reason = ""
+        recipe.paused_message = None
         # The draft takes the resolved labels too, so it does not look changed.
         recipe.draft = document
         recipe.save(
-            update_fields=["current_version", "state", "paused_reason", "draft", "updated_at"]
+            update_fields=[
+                "current_version",
+                "state",
+                "paused_reason",
+                "paused_message",
+                "draft",
+                "updated_at",
+            ]
         )
         sync_trigger(recipe)
         audit(recipe.workspace, user, "recipe.published", recipe.name, version=version.number)
     return version
 
 
-def set_paused(recipe: Recipe, paused: bool, *, user=None, reason: str = "") -> Recipe:
+def set_paused(recipe: Recipe, paused: bool, *, user=None, reason: str | Message = "") -> Recipe:
+    """``reason``: why the hub paused it, best as a Message so each reader gets it in their
+    language (plain text is shown as it is)."""
     from hub.engine.scheduler import sync_trigger
 
     with transaction.atomic():
         recipe = Recipe.objects.select_for_update().get(pk=recipe.pk)
         if paused:
             recipe.state = Recipe.State.PAUSED
-            recipe.paused_reason = reason[:300]
+            recipe.paused_reason = str(reason)[:300]
+            recipe.paused_message = messages.to_json(reason)
         elif recipe.current_version is not None:
             recipe.state = Recipe.State.ACTIVE
             recipe.paused_reason = ""
-        recipe.save(update_fields=["state", "paused_reason", "updated_at"])
+            recipe.paused_message = None
+        recipe.save(update_fields=["state", "paused_reason", "paused_message", "updated_at"])
         sync_trigger(recipe)
         audit(
             recipe.workspace,
             user,
             "recipe.paused" if paused else "recipe.resumed",
             recipe.name,
-            reason=reason,
+            reason=str(reason),
         )
     return recipe
 

@@ -27,11 +27,20 @@ def recipes_using(connection):
 
 @receiver(connection_broken)
 def pause_recipes(sender, connection, **kwargs) -> None:
+    from hub.engine.messages import Message, gettext_noop
     from hub.recipes.services import set_paused
 
-    reason = f"The connection “{connection.label}” needs reconnecting"
     if connection.last_error:
-        reason += f": {connection.last_error}"
+        reason = Message(
+            gettext_noop("The connection “%(label)s” needs reconnecting: %(detail)s"),
+            label=connection.label,
+            detail=connection.last_error,
+        )
+    else:
+        reason = Message(
+            gettext_noop("The connection “%(label)s” needs reconnecting."),
+            label=connection.label,
+        )
     for recipe in recipes_using(connection):
         log.info("Pausing recipe %s: %s", recipe.pk, reason)
         set_paused(recipe, True, reason=reason)

@@ -155,7 +155,14 @@ def run_now(request, pk: int):
     raw = request.POST.get("data", "").strip()
     try:
         data = parse_data(raw) if raw else {}
-    except ValueError as error:  # bad syntax or a number JSON cannot carry (NaN, 1e999)
+    except json.JSONDecodeError as error:
+        messages.error(
+            request,
+            _("The test data is not valid JSON: look at line %(line)s, column %(column)s.")
+            % {"line": error.lineno, "column": error.colno},
+        )
+        return redirect("recipe_detail", recipe.pk)
+    except ValueError as error:  # a number JSON cannot carry (NaN, 1e999)
         messages.error(request, _("The test data is not valid JSON: %(e)s") % {"e": error})
         return redirect("recipe_detail", recipe.pk)
     if recipe.state != Recipe.State.ACTIVE and recipe.current_version is None:
@@ -234,7 +241,7 @@ def import_file(request):
     text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
     publish = bool(request.POST.get("publish"))
     try:
-        document = json.loads(text)
+        document = recipe_format.parse(text)
         existing = _same_name(request, document)
         if existing is not None and request.POST.get("replace") not in ("0", "1"):
             # Replacing is never silent: ask, keeping the file in the form.
@@ -250,13 +257,6 @@ def import_file(request):
             publish=publish,
             replace=request.POST.get("replace") == "1",
         )
-    except json.JSONDecodeError as error:
-        return render(
-            request,
-            "recipes/import.html",
-            {"errors": [_("The file is not valid JSON: %(e)s") % {"e": error}], "text": text},
-            status=400,
-        )
     except RecipeFormatError as error:
         return render(
             request,
@@ -264,15 +264,21 @@ def import_file(request):
             {"errors": [str(p) for p in error.problems], "text": text},
             status=400,
         )
-    for problem in problems:
-        messages.warning(request, str(problem))
+    # The recipe's page lists what it still needs; saying it here as well would say it twice.
+    if problems:
+        messages.warning(
+            request,
+            _("Imported “%(name)s” as a draft: see below what it needs before it can run.")
+            % {"name": recipe.name},
+        )
+    else:
+        messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
     if recipe.name != document.get("name", "").strip():
         messages.info(
             request,
             _("A recipe called “%(old)s” already exists, so this one is called “%(new)s”.")
             % {"old": document.get("name", "").strip(), "new": recipe.name},
         )
-    messages.success(request, _("Imported “%(name)s”.") % {"name": recipe.name})
     return redirect("recipe_detail", recipe.pk)
 
 

@@ -18,6 +18,7 @@ from hub.accounts.models import Workspace
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
+from hub.recipes import format as recipe_format
 from hub.recipes.format import RecipeFormatError
 from hub.recipes.models import Recipe
 from hub.recipes.services import export_recipe, import_recipe
@@ -75,11 +76,11 @@ class Command(BaseCommand):
         workspace = self.workspace(options.get("workspace"))
         try:
             text = sys.stdin.read() if options["file"] == "-" else Path(options["file"]).read_text()
-            document = json.loads(text)
+            document = recipe_format.parse(text)
         except OSError as error:
             raise CommandError(f"Cannot read {options['file']}: {error.strerror}") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(f"The file is not valid JSON: {error}") from None
+        except RecipeFormatError as error:
+            raise CommandError(str(error)) from None
         try:
             recipe, problems = import_recipe(
                 workspace, document, publish=options["publish"], replace=options["replace"]

@@ -368,10 +368,11 @@ class Execution:
 
         local = (step["app"], step["action"]) in LOCAL_STEPS
         resumed = previous is not None and previous.status == StepRun.Status.WAITING
-        # A new attempt of a step that calls out renews the lease in the same statement that
-        # writes its "running" row (PostgreSQL); elsewhere, or on resume, renew first.
-        merged = not local and not resumed and _merged_statements()
-        if (not local or self.lease_low()) and not merged:
+        # A step that calls out renews the lease where it writes its "running" row, so that
+        # row is written only while the lease is ours (see _renew_and_insert). Before that,
+        # renew only when less than half the lease is left: rendering takes time too.
+        merged = not local
+        if self.lease_low():
             self.renew()
         if self.run.deadline and timezone.now() > self.run.deadline:
             if merged:
@@ -387,8 +388,10 @@ class Execution:
         attempts = self.history.get(index, [])
         attempt = previous.attempt if resumed else len(attempts) + 1
 
+        limit = settings.ENGINE_STEP_TIMEOUT_SECONDS
+        began = time.monotonic()
         try:
-            config = render(step.get("config") or {}, data, step=slot.key)
+            config = _render_within(step, data, slot.key, limit)
         except MappingError as error:
             if merged:
                 self.renew()  # a cancel request wins, as when renewing first
@@ -396,23 +399,23 @@ class Execution:
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {error}", slot.key)
 
         started = time.monotonic()
+        # The rest of the step's time limit is the call's: rendering counts against it.
+        time_left = max(limit - (started - began), 0.001) if limit > 0 else 0
         now = timezone.now()
         if resumed:
             record = previous
-            StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
         else:
             record = self._attempt_row(
                 slot, step, attempt, config, status=StepRun.Status.RUNNING, started_at=now
             )
         # A local step leaves nothing outside the process, so a crash mid-step has nothing to
         # reveal: its row is written once, with its result. Others are written before the call.
-        written_first = not resumed and not local
-        if written_first and (not merged or not self._renew_and_insert(record)):
-            if merged:
-                self.renew()  # the lease is gone or a cancel came: this stops the run
-            record.save(force_insert=True)
+        if not local and not self._renew_and_insert(record, resumed=resumed):
+            self.renew()  # the lease is gone or a cancel came: this stops the run
+            self.result = "lease-lost"
+            raise _Stop
         try:
-            output, branch = self._call(step, config, slot, resumed)
+            output, branch = self._call(step, config, slot, resumed, time_left)
         except StopRun as stop:
             self._close(record, started, StepRun.Status.FILTERED, {"reason": stop.reason})
             self.finish(Run.Status.FILTERED, stop.reason)
@@ -435,11 +438,26 @@ class Execution:
         stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
         return stored, branch
 
-    def _renew_and_insert(self, record: StepRun) -> bool:
-        """One statement: extend the lease (noticing a cancel request) and, only if that
-        succeeded, insert the attempt's "running" row. False when the lease was not ours
-        or a cancel was requested (nothing inserted)."""
+    def _renew_and_insert(self, record: StepRun, *, resumed: bool = False) -> bool:
+        """Extend the lease (noticing a cancel request) and, only if that succeeded, write
+        the attempt's "running" row (insert it, or for a resumed wait set it back to
+        running). False when the lease was not ours or a cancel was requested (nothing
+        written). One statement on PostgreSQL; elsewhere one transaction, which on SQLite
+        takes the write lock before the lease is read, so no other worker claims between."""
         now = timezone.now()
+        if resumed or not _merged_statements():
+            with transaction.atomic():
+                mine = self._mine().filter(cancel_requested=False)
+                if not mine.update(lease_expires=now + self.lease):
+                    return False
+                if not resumed:
+                    record.save(force_insert=True)
+                elif not StepRun.objects.filter(id=record.id, status=StepRun.Status.WAITING).update(
+                    status=StepRun.Status.RUNNING
+                ):
+                    return False
+            self.lease_until = now + self.lease
+            return True
         fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
         sql = _RENEW_INSERT_SQL.format(
             run=Run._meta.db_table,
@@ -483,7 +501,7 @@ class Execution:
         raise _Stop
 
     def _call(
-        self, step: dict, config: dict, slot: _Slot, resumed: bool
+        self, step: dict, config: dict, slot: _Slot, resumed: bool, time_left: float
     ) -> tuple[Any, dict | None]:
         if step["app"] == "builtin" and step["action"] in STRUCTURAL:
             if step["action"] == "loop":
@@ -512,7 +530,7 @@ class Execution:
         refreshed = False
         while True:
             try:
-                with step_timeout(settings.ENGINE_STEP_TIMEOUT_SECONDS):
+                with step_timeout(time_left):
                     return action.run(ctx), None
             except IntegrationError as error:
                 # A permanent reauth error means the connection is already unusable.
@@ -627,7 +645,11 @@ class Execution:
             self._note_branch(step, output, branch, skipped)
         if loop_at is not None:
             loop_step = self.steps[loop_at]
-            config = render(loop_step.get("config") or {}, data, step=loop_step["key"])
+            key = loop_step["key"]
+            try:
+                config = _render_within(loop_step, data, key, settings.ENGINE_STEP_TIMEOUT_SECONDS)
+            except MappingError as error:
+                self.finish(Run.Status.FAILED, f"Step “{key}”: {error}", key)
             items, _ = loop_items(config, settings.ENGINE_LOOP_MAX_ITEMS)
             before = dict(outputs)
             tail = list(enumerate(self.steps))[loop_at + 1 :]
@@ -669,6 +691,20 @@ UPDATE {run} SET status = %s, error = '', failed_step = '', finished_at = %s, le
     lease_expires = NULL, resume_at = NULL
 WHERE id = %s AND lease_owner = %s
 """
+
+
+def _render_within(step: dict, data: dict, key: str, seconds: float) -> dict:
+    """The step's fields filled in, within its time limit: the mapping budget bounds the
+    work filters do, and the timer stops whatever the budget did not foresee."""
+    try:
+        with step_timeout(seconds):
+            return render(step.get("config") or {}, data, step=key)
+    except StepTimeout:
+        raise MappingError(
+            f"filling in its fields took longer than {seconds:g} s; use fewer references or "
+            "filters over large data",
+            step=key,
+        ) from None
 
 
 def _merged_statements() -> bool:

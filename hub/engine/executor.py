@@ -29,12 +29,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hub.engine.mapping import render
-from hub.engine.models import Run, StepRun
+from hub.engine.models import Run, StepOutput, StepRun
 from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
 from hub.engine.values import MappingError
 from integrations import registry
@@ -200,19 +200,61 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return delay
 
 
-def cap_output(output: Any) -> tuple[Any, bool]:
-    """Plain JSON, at most ENGINE_OUTPUT_MAX_BYTES; larger outputs keep a preview."""
+class Unrecordable(Exception):
+    """A step's result the engine cannot keep: not JSON (NaN, infinity) or over the hard cap.
+    The message says so to a member."""
+
+
+def cap_output(output: Any) -> tuple[Any, bool, Any]:
+    """The output as plain JSON: (what the run page keeps, whether that is shortened, the
+    whole output later steps map from). Up to ENGINE_OUTPUT_MAX_BYTES both are the same;
+    a larger output is kept as a preview for the page and whole apart (StepOutput), up to
+    ENGINE_OUTPUT_HARD_MAX_BYTES, past which it raises Unrecordable."""
     if output is None:
         output = {}
-    text = json.dumps(output, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(output, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        reason = str(error)
+        if "Out of range float" in reason:
+            reason = "it holds a value that is not a finite number (NaN or infinity)"
+        raise Unrecordable(f"The step's result could not be saved: {reason}.") from None
+    size = len(text.encode())
+    whole = json.loads(text) if not _plain(output) else output
     limit = settings.ENGINE_OUTPUT_MAX_BYTES
-    if len(text.encode()) <= limit:
-        return (json.loads(text) if not _plain(output) else output), False
-    return {
-        "truncated": True,
-        "size_bytes": len(text.encode()),
-        "preview": text[: min(2000, limit)],
-    }, True
+    if size <= limit:
+        return whole, False, whole
+    hard = settings.ENGINE_OUTPUT_HARD_MAX_BYTES
+    if size > hard:
+        raise Unrecordable(
+            f"The step's result is {_size_text(size)}; a step may return at most "
+            f"{_size_text(hard)}."
+        )
+    preview = {"truncated": True, "size_bytes": size, "preview": text[: min(2000, limit)]}
+    return preview, True, whole
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def _savepoint():
+    """Inside a caller's transaction (tests, a command) a savepoint, so a write the database
+    refuses is undone and the run can still be failed; in autocommit a refused statement
+    leaves nothing behind, and no statement is added."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def _whole_output(record: StepRun) -> Any:
+    """A finished attempt's output as later steps see it: whole, also when the row keeps
+    only a preview."""
+    if not record.output_truncated:
+        return record.output
+    whole = StepOutput.objects.filter(step_id=record.pk).values_list("data", flat=True).first()
+    return record.output if whole is None else whole
 
 
 def _plain(value: Any) -> bool:
@@ -349,7 +391,7 @@ class Execution:
         index = (slot.key, slot.item)
         previous = self.latest.get(index)
         if previous is not None and previous.status in StepRun.DONE:
-            return previous.output, None
+            return _whole_output(previous), None
         if slot.key in skipped:
             now = timezone.now()
             StepRun.objects.create(
@@ -410,7 +452,12 @@ class Execution:
             )
         # A local step leaves nothing outside the process, so a crash mid-step has nothing to
         # reveal: its row is written once, with its result. Others are written before the call.
-        if not local and not self._renew_and_insert(record, resumed=resumed):
+        try:
+            with _savepoint():
+                written = local or self._renew_and_insert(record, resumed=resumed)
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem, what="input")
+        if not written:
             self.renew()  # the lease is gone or a cancel came: this stops the run
             self.result = "lease-lost"
             raise _Stop
@@ -435,8 +482,8 @@ class Execution:
             self.finish(Run.Status.FAILED, f"Step “{slot.key}”: {message}", slot.key)
         if last and record.pk is not None and _merged_statements():
             self._close_and_finish(record, started, output)
-        stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
-        return stored, branch
+        whole = self._close(record, started, StepRun.Status.SUCCEEDED, output)
+        return whole, branch
 
     def _renew_and_insert(self, record: StepRun, *, resumed: bool = False) -> bool:
         """Extend the lease (noticing a cancel request) and, only if that succeeded, write
@@ -479,7 +526,14 @@ class Execution:
 
     def _close_and_finish(self, record: StepRun, started: float, output: Any) -> None:
         """The last step's result and the run's success in one statement (PostgreSQL)."""
-        stored, truncated = cap_output(output)
+        try:
+            stored, truncated, _whole = cap_output(output)
+        except Unrecordable as problem:
+            self._unsaved(record, started, problem)
+        if truncated:
+            # The whole output goes in a row of its own: the usual way, then the run's end.
+            self._close(record, started, StepRun.Status.SUCCEEDED, output)
+            self.finish(Run.Status.SUCCEEDED)
         now = timezone.now()
         output_field = StepRun._meta.get_field("output")
         sql = _CLOSE_FINISH_SQL.format(run=Run._meta.db_table, step=StepRun._meta.db_table)
@@ -495,8 +549,11 @@ class Execution:
             self.run.id,
             self.owner,
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        try:
+            with _savepoint(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem)
         self.result = Run.Status.SUCCEEDED
         raise _Stop
 
@@ -551,7 +608,13 @@ class Execution:
         error: str = "",
         finished: bool = True,
     ) -> Any:
-        stored, truncated = cap_output(output) if output is not None else (None, False)
+        """Record the attempt's result; returns the output later steps map from (whole)."""
+        try:
+            stored, truncated, whole = (
+                cap_output(output) if output is not None else (None, False, None)
+            )
+        except Unrecordable as problem:
+            self._unsaved(record, started, problem)
         elapsed = int((time.monotonic() - started) * 1000)
         updates: dict[str, Any] = {
             "status": status,
@@ -562,13 +625,51 @@ class Execution:
         }
         if finished:
             updates["finished_at"] = timezone.now()
-        if record.pk is None:
-            for name, value in updates.items():
-                setattr(record, name, value)
-            record.save(force_insert=True)
+        try:
+            # The row and the whole output it points to are written together.
+            with transaction.atomic() if truncated else _savepoint():
+                if record.pk is None:
+                    for name, value in updates.items():
+                        setattr(record, name, value)
+                    record.save(force_insert=True)
+                else:
+                    StepRun.objects.filter(id=record.id).update(**updates)
+                if truncated:
+                    StepOutput.objects.update_or_create(step_id=record.pk, defaults={"data": whole})
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem)
+        return whole
+
+    def _unsaved(
+        self, record: StepRun, started: float, problem: Exception, *, what: str = "result"
+    ) -> None:
+        """The database refused the attempt's row, or its result cannot be kept: fail the
+        step and the run, saying why, instead of leaving the run "running" until its
+        deadline (every later try would be refused the same way)."""
+        if isinstance(problem, Unrecordable):
+            message = str(problem)
         else:
-            StepRun.objects.filter(id=record.id).update(**updates)
-        return stored
+            log.warning("Run %s step %s: could not save its %s", self.run.id, record.key, what)
+            reason = (str(problem).strip().splitlines() or [type(problem).__name__])[0]
+            message = f"The step's {what} could not be saved: {reason[:300]}"
+        updates: dict[str, Any] = {
+            "status": StepRun.Status.FAILED,
+            "output": None,
+            "output_truncated": False,
+            "error": message[:5000],
+            "finished_at": timezone.now(),
+            "duration_ms": int((time.monotonic() - started) * 1000),
+        }
+        with contextlib.suppress(DatabaseError), _savepoint():
+            if record.pk is None:
+                # Whatever was refused is left out: the row keeps the step and the reason.
+                record.input = None
+                for name, value in updates.items():
+                    setattr(record, name, value)
+                record.save(force_insert=True)
+            else:
+                StepRun.objects.filter(id=record.pk).update(**updates)
+        self.finish(Run.Status.FAILED, f"Step “{record.key}”: {message}", record.key)
 
     def _attempt_row(self, slot, step, attempt, config, **fields) -> StepRun:
         """An unsaved StepRun for one attempt of the step at ``slot``."""

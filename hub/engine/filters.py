@@ -175,13 +175,19 @@ def _number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise FilterError(f"“{to_text(value)}” is not a number")
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FilterError(f"“{value}” is not a finite number")
         return value
     text = to_text(value).strip().replace(",", "").replace(" ", "")
     if len(text) > 100 or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
         raise FilterError(f"“{to_text(value)[:40]}” is not a number")
     if re.fullmatch(r"[+-]?\d+", text):
         return int(text)
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):
+        # "1e999" reads as infinity, which no step can use and no database can store.
+        raise FilterError(f"“{text[:40]}” is too large a number")
+    return number
 
 
 def _f_round(value: Any, places: Any = 0) -> int | float:
@@ -189,8 +195,6 @@ def _f_round(value: Any, places: Any = 0) -> int | float:
     if not -10 <= n <= 15:
         raise FilterError("the number of decimals must be between -10 and 15")
     number = _number(value)
-    if isinstance(number, float) and not math.isfinite(number):
-        return number
     try:
         rounded = Decimal(str(number)).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP)
     except InvalidOperation:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hub.engine.executor import enqueue
-from hub.engine.models import Run, StepRun
+from hub.engine.models import Run, StepOutput, StepRun
 from hub.recipes.models import Recipe
 
 
@@ -111,6 +111,7 @@ def replay(run: Run, user=None) -> Run:
             enqueued_at=now,
             deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
         )
+        done = list(StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id"))
         carried = [
             StepRun(
                 run=new,
@@ -129,8 +130,19 @@ def replay(run: Run, user=None) -> Run:
                 finished_at=s.finished_at,
                 duration_ms=s.duration_ms,
             )
-            for s in StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id")
+            for s in done
         ]
         StepRun.objects.bulk_create(carried)
+        # Later steps map from the whole output of a carried step, kept apart when large.
+        wholes = dict(
+            StepOutput.objects.filter(step__in=[s for s in done if s.output_truncated]).values_list(
+                "step_id", "data"
+            )
+        )
+        StepOutput.objects.bulk_create(
+            StepOutput(step=copy, data=wholes[s.pk])
+            for s, copy in zip(done, carried, strict=True)
+            if s.pk in wholes
+        )
         enqueue(new.id, stamped=True)
     return new

@@ -179,8 +179,14 @@ def scalar_size(value: Any) -> int:
     if isinstance(value, int):
         return max(1, value.bit_length() // 3)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MappingError(_NOT_FINITE)
         return 24
     raise MappingError(f"This value is not plain data ({type(value).__name__}).")
+
+
+# NaN and infinity are not JSON: no step can send them and no database column holds them.
+_NOT_FINITE = "This value is not a finite number (NaN or infinity)."
 
 
 def to_json(value: Any, budget: Budget | None = None) -> str:
@@ -206,6 +212,8 @@ def to_text(value: Any, budget: Budget | None = None) -> str:
         except ValueError:
             raise MappingError("This number is too long to write as text.") from None
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MappingError(_NOT_FINITE)
         # 3.0 reads as "3" to a member; larger or fractional values keep Python's shortest form.
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))

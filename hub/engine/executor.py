@@ -584,6 +584,10 @@ class Execution:
             integration=integration,
             resumed=resumed,
         )
+        if connection is not None:
+            # Fresh before the step's timer starts: a refresh the timer cut short could lose
+            # the rotated refresh token the app had already issued (docs/engine.md).
+            connection.fresh_token()
         refreshed = False
         while True:
             try:

@@ -168,3 +168,14 @@ def test_rendering_runs_within_the_step_time_limit(workspace, kit, settings, mon
     assert run.failed_step == "shout"
     assert "filling in its fields took longer than" in run.error
     assert kit.calls == []
+
+
+def test_a_call_that_runs_out_names_the_step_time_limit(workspace, kit, settings):
+    """The call gets what rendering left of the limit; the message names the limit itself."""
+    settings.ENGINE_STEP_TIMEOUT_SECONDS = 0.2
+    recipe = make_recipe(
+        workspace, [{"key": "a", "app": "kit", "action": "slow", "config": {"seconds": 2}}]
+    )
+    run = start_run(recipe, Run.Source.MANUAL, {})
+    assert execute(run.id) == "waiting"
+    assert run.steps.get().error.startswith("The step took longer than 0.2 s.")

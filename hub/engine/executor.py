@@ -150,14 +150,16 @@ _WATCHDOG = _Watchdog()
 
 
 @contextlib.contextmanager
-def step_timeout(seconds: float):
+def step_timeout(seconds: float, *, limit: float | None = None):
     """Interrupt a step that runs too long, whatever the worker pool. On the main thread
     (prefork and solo pools) an interval timer interrupts even a blocked system call; on
-    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread."""
+    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread.
+    ``limit``: the step's whole time limit, for the message, when ``seconds`` is what is
+    left of it."""
     if seconds <= 0:
         yield
         return
-    message = f"The step took longer than {seconds:g} s."
+    message = f"The step took longer than {limit or seconds:g} s."
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
@@ -591,7 +593,7 @@ class Execution:
         refreshed = False
         while True:
             try:
-                with step_timeout(time_left):
+                with step_timeout(time_left, limit=settings.ENGINE_STEP_TIMEOUT_SECONDS):
                     return action.run(ctx), None
             except IntegrationError as error:
                 # A permanent reauth error means the connection is already unusable.

@@ -326,14 +326,14 @@ def test_cancel_running_run_stops_before_next_step(workspace, kit):
     run = start(recipe)
     renewals = []
 
-    # The lease is renewed before each step that calls out: on its own (renew) or, on
-    # PostgreSQL, in the statement that writes the attempt's row (_renew_and_insert).
+    # The lease is renewed before each step that calls out: where the attempt's row is
+    # written (_renew_and_insert), and on its own (renew) when it runs low.
     def renew_then_cancel(original):
-        def renew(self, *args):
+        def renew(self, *args, **kwargs):
             renewals.append(1)
             if len(renewals) == 2:
                 cancel(self.run)
-            return original(self, *args)
+            return original(self, *args, **kwargs)
 
         return renew
 

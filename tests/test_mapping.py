@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from hub.engine.mapping import (
@@ -13,6 +11,7 @@ from hub.engine.mapping import (
     references,
     render,
 )
+from tests.bounded import lines_run
 
 DATA = {
     "trigger": {
@@ -366,13 +365,10 @@ def test_check_unknown_step():
 # ---------------------------------------------------------------- limits
 
 
-def fast(fn, *args, seconds=2.0):
-    started = time.monotonic()
-    try:
-        result = fn(*args)
-    except MappingError:
-        result = MappingError
-    assert time.monotonic() - started < seconds
+def fast(fn, *args, lines=5_000):
+    """fn(*args), or MappingError if it raised one; it must run fewer than ``lines`` lines of
+    Python however large the data (bounded work, not a time limit)."""
+    result, _ = lines_run(fn, *args, limit=lines, catch=MappingError)
     return result
 
 
@@ -381,8 +377,9 @@ def test_template_length_capped():
 
 
 def test_reference_count_capped():
-    assert fast(render, "{{ trigger.count }}" * 101, DATA) is MappingError
-    assert fast(render, "{{ trigger.count }}" * 100, DATA) == "3" * 100
+    assert fast(render, "{{ trigger.count }}" * 101, DATA, lines=100 * 300) is MappingError
+    # A fixed cost per reference.
+    assert fast(render, "{{ trigger.count }}" * 100, DATA, lines=100 * 300) == "3" * 100
 
 
 def test_output_size_capped():
@@ -416,14 +413,15 @@ def test_deep_data_and_deep_config():
     assert fast(render, "x {{ t.deep }}", data) is MappingError
     assert fast(render, "{{ t.deep | json }}", data) is MappingError
     assert fast(render, "{{ t.deep | length }}", data) == 1
-    assert fast(render, "{{ t.deep" + ".0" * 48 + " | length }}", data) == 1
+    assert fast(render, "{{ t.deep" + ".0" * 48 + " | length }}", data, lines=10_000) == 1
     assert fast(render, deep, data) is MappingError
     assert fast(references, deep) is MappingError
     assert fast(check, deep, KNOWN)
 
 
 def test_many_config_nodes_capped():
-    assert fast(render, list(range(20_000)), DATA) is MappingError
+    # Stops at the node limit: a fixed cost per node up to it, none for the rest.
+    assert fast(render, list(range(20_000)), DATA, lines=25 * 10_000) is MappingError
 
 
 def test_non_json_config_is_refused():

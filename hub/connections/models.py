@@ -116,6 +116,10 @@ class Connection(models.Model):
     # Bumped on every refresh: a caller holding an older version knows someone refreshed.
     token_version = models.PositiveIntegerField(default=0)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # A refresh in flight (single-flight without holding a lock over the HTTP call): who
+    # claimed it and until when the claim holds (see hub/connections/vault.py).
+    refresh_claim = models.CharField(max_length=64, blank=True, editable=False)
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     last_error = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -186,10 +190,12 @@ class Connection(models.Model):
     def refresh(self, force: bool = False) -> str:
         """Refresh the access token; single-flight per connection.
 
-        The row is locked (SELECT … FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE
-        transaction takes the database write lock) and ``token_version`` compared with the
-        version this instance holds: when another caller refreshed meanwhile, its token is
-        used and the refresh token — which may rotate — is not spent again.
+        One caller claims the refresh on the row (a compare-and-set UPDATE on
+        ``token_version``), calls the app's token endpoint outside any transaction — so no
+        lock, and on SQLite not the database's write lock, is held while the app answers —
+        and stores the result in a short transaction. Others wait for ``token_version`` to
+        move: when another caller refreshed meanwhile, its token is used and the refresh
+        token — which may rotate — is not spent again.
 
         ``force`` refreshes even before expiry (after the app refused the token). An app that
         cannot refresh, or a refusal of the refresh token, marks the connection broken.

@@ -6,11 +6,14 @@ Plain functions over ``Connection``; views, Celery tasks and the engine all call
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,17 +32,31 @@ def _describe_refusal(code: str) -> str:
     return "The app refused to renew access (it was revoked or expired)."
 
 
+# A claim holds longer than the token request may take (integrations.http.DEFAULT_TIMEOUT:
+# 5 s to connect, 30 s per read), so a live refresh is not taken over; a dead caller's claim
+# lapses after it.
+CLAIM_SECONDS = 60
+# How long a caller waits for another caller's refresh before giving up for now (retryable).
+WAIT_SECONDS = 45
+POLL_SECONDS = 0.05
+
+
 def refresh_connection(conn: Connection, *, force: bool = False) -> str:
-    """See ``Connection.refresh``. Returns the access token to use."""
+    """See ``Connection.refresh``. Returns the access token to use.
+
+    No transaction is open while the app's token endpoint answers: the refresh is claimed by
+    a compare-and-set UPDATE (a statement of its own), the HTTP call made, and the result
+    stored in a short transaction. A caller finding the refresh claimed waits for the new
+    ``token_version``."""
     seen_version = conn.token_version
-    broken_reason: str | None = None
-    with transaction.atomic():
-        row = Connection.objects.select_for_update().get(pk=conn.pk)
+    give_up = time.monotonic() + WAIT_SECONDS
+    while True:
+        row = Connection.objects.get(pk=conn.pk)
         if row.status != Connection.Status.ACTIVE:
             conn.adopt(row)
             raise IntegrationError(row.unusable_message(), reauth=True, permanent=True)
         if row.token_version != seen_version and row.access_token:
-            # Someone refreshed while we waited for the lock: use theirs.
+            # Someone refreshed since this copy was read: use theirs.
             conn.adopt(row)
             return row.access_token
         if not force and not row.expires_soon() and row.access_token:
@@ -49,40 +66,81 @@ def refresh_connection(conn: Connection, *, force: bool = False) -> str:
             if not force:
                 conn.adopt(row)
                 return row.access_token
-            broken_reason = "The app no longer accepts this connection's access."
-        else:
-            try:
-                tokens = oauth.refresh(row.app, row.workspace, row.refresh_token)
-            except oauth.NotConfigured:
-                broken_reason = "The app's client id and secret are missing."
-            except oauth.TokenError as exc:
-                if not exc.grant_dead:
-                    log.warning("Refreshing connection %s failed for now (%s)", row.pk, exc.code)
-                    if not force and row.expires_at and row.expires_at > timezone.now():
-                        # Still valid for a few minutes: use it and try again next time.
-                        conn.adopt(row)
-                        return row.access_token
-                    raise IntegrationError(
-                        f"{row.app.name} could not renew access just now; will try again."
-                    ) from None
-                log.warning("Connection %s: refresh refused (%s)", row.pk, exc.code)
-                broken_reason = _describe_refusal(exc.code)
-            else:
-                row.set_tokens(
-                    tokens.access_token,
-                    tokens.refresh_token,
-                    tokens.expires_in,
-                    list(tokens.scopes) if tokens.scopes else None,
-                )
-                row.save_tokens()
-                conn.adopt(row)
-                log.info("Connection %s refreshed (version %s)", row.pk, row.token_version)
-                return row.access_token
-        # Broken: record it while we still hold the lock, so nobody spends the token again.
-        changed = _set_broken(row, broken_reason)
+            return _broken(conn, row, "The app no longer accepts this connection's access.")
+        claim = _claim(row)
+        if claim:
+            break
+        if time.monotonic() > give_up:
+            raise IntegrationError(
+                f"{row.app.name} could not renew access just now; will try again."
+            )
+        time.sleep(POLL_SECONDS)
+    try:
+        try:
+            tokens = oauth.refresh(row.app, row.workspace, row.refresh_token)
+        except oauth.NotConfigured:
+            return _broken(conn, row, "The app's client id and secret are missing.")
+        except oauth.TokenError as exc:
+            if not exc.grant_dead:
+                log.warning("Refreshing connection %s failed for now (%s)", row.pk, exc.code)
+                if not force and row.expires_at and row.expires_at > timezone.now():
+                    # Still valid for a few minutes: use it and try again next time.
+                    conn.adopt(row)
+                    return row.access_token
+                raise IntegrationError(
+                    f"{row.app.name} could not renew access just now; will try again."
+                ) from None
+            log.warning("Connection %s: refresh refused (%s)", row.pk, exc.code)
+            # Broken before the claim is let go, so nobody spends the token again.
+            return _broken(conn, row, _describe_refusal(exc.code))
+        return _store(conn, row, tokens)
+    finally:
+        Connection.objects.filter(pk=row.pk, refresh_claim=claim).update(
+            refresh_claim="", refresh_claimed_until=None
+        )
+
+
+def _claim(row: Connection) -> str:
+    """Claim the refresh of ``row`` unless someone refreshed since it was read or holds a
+    live claim. Returns the claim's id, or "" when not claimed."""
+    claim = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = (
+        Connection.objects.filter(
+            pk=row.pk, status=Connection.Status.ACTIVE, token_version=row.token_version
+        )
+        .filter(Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now))
+        .update(refresh_claim=claim, refresh_claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    return claim if claimed else ""
+
+
+def _store(conn: Connection, row: Connection, tokens) -> str:
+    """Save what the token endpoint issued, in a short transaction of its own."""
+    with transaction.atomic():
+        fresh = Connection.objects.select_for_update().get(pk=row.pk)
+        if fresh.status != Connection.Status.ACTIVE:
+            # Disconnected or broken while the app answered: the new token is not put back.
+            conn.adopt(fresh)
+            raise IntegrationError(fresh.unusable_message(), reauth=True, permanent=True)
+        fresh.set_tokens(
+            tokens.access_token,
+            tokens.refresh_token,
+            tokens.expires_in,
+            list(tokens.scopes) if tokens.scopes else None,
+        )
+        fresh.save_tokens()
+    conn.adopt(fresh)
+    log.info("Connection %s refreshed (version %s)", fresh.pk, fresh.token_version)
+    return fresh.access_token
+
+
+def _broken(conn: Connection, row: Connection, reason: str):
+    with transaction.atomic():
+        changed = _set_broken(row, reason)
     conn.adopt(row)
     if changed:
-        _notify_broken(row, broken_reason, actor=None, action="connection.refresh_failed")
+        _notify_broken(row, reason, actor=None, action="connection.refresh_failed")
     raise IntegrationError(row.unusable_message(), reauth=True, permanent=True)
 
 

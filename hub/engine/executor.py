@@ -29,14 +29,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hub.engine import secrets
 from hub.engine.mapping import render
 from hub.engine.messages import Message, gettext_noop, to_json
-from hub.engine.models import Run, StepRun
+from hub.engine.models import Run, StepOutput, StepRun
 from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
 from hub.engine.values import MappingError
 from integrations import registry
@@ -173,15 +173,17 @@ _WATCHDOG = _Watchdog()
 
 
 @contextlib.contextmanager
-def step_timeout(seconds: float):
+def step_timeout(seconds: float, *, limit: float | None = None):
     """Interrupt a step that runs too long, whatever the worker pool. On the main thread
     (prefork and solo pools) an interval timer interrupts even a blocked system call; on
-    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread."""
+    other threads (the thread pool) the watchdog raises StepTimeout in the step's thread.
+    ``limit``: the step's whole time limit, for the message, when ``seconds`` is what is
+    left of it."""
     if seconds <= 0:
         yield
         return
     message = Message(
-        gettext_noop("The step took longer than %(seconds)s s."), seconds=f"{seconds:g}"
+        gettext_noop("The step took longer than %(seconds)s s."), seconds=f"{limit or seconds:g}"
     )
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
@@ -225,19 +227,61 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return delay
 
 
-def cap_output(output: Any) -> tuple[Any, bool]:
-    """Plain JSON, at most ENGINE_OUTPUT_MAX_BYTES; larger outputs keep a preview."""
+class Unrecordable(Exception):
+    """A step's result the engine cannot keep: not JSON (NaN, infinity) or over the hard cap.
+    The message says so to a member."""
+
+
+def cap_output(output: Any) -> tuple[Any, bool, Any]:
+    """The output as plain JSON: (what the run page keeps, whether that is shortened, the
+    whole output later steps map from). Up to ENGINE_OUTPUT_MAX_BYTES both are the same;
+    a larger output is kept as a preview for the page and whole apart (StepOutput), up to
+    ENGINE_OUTPUT_HARD_MAX_BYTES, past which it raises Unrecordable."""
     if output is None:
         output = {}
-    text = json.dumps(output, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(output, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        reason = str(error)
+        if "Out of range float" in reason:
+            reason = "it holds a value that is not a finite number (NaN or infinity)"
+        raise Unrecordable(f"The step's result could not be saved: {reason}.") from None
+    size = len(text.encode())
+    whole = json.loads(text) if not _plain(output) else output
     limit = settings.ENGINE_OUTPUT_MAX_BYTES
-    if len(text.encode()) <= limit:
-        return (json.loads(text) if not _plain(output) else output), False
-    return {
-        "truncated": True,
-        "size_bytes": len(text.encode()),
-        "preview": text[: min(2000, limit)],
-    }, True
+    if size <= limit:
+        return whole, False, whole
+    hard = settings.ENGINE_OUTPUT_HARD_MAX_BYTES
+    if size > hard:
+        raise Unrecordable(
+            f"The step's result is {_size_text(size)}; a step may return at most "
+            f"{_size_text(hard)}."
+        )
+    preview = {"truncated": True, "size_bytes": size, "preview": text[: min(2000, limit)]}
+    return preview, True, whole
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def _savepoint():
+    """Inside a caller's transaction (tests, a command) a savepoint, so a write the database
+    refuses is undone and the run can still be failed; in autocommit a refused statement
+    leaves nothing behind, and no statement is added."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def _whole_output(record: StepRun) -> Any:
+    """A finished attempt's output as later steps see it: whole, also when the row keeps
+    only a preview."""
+    if not record.output_truncated:
+        return record.output
+    whole = StepOutput.objects.filter(step_id=record.pk).values_list("data", flat=True).first()
+    return record.output if whole is None else whole
 
 
 def _plain(value: Any) -> bool:
@@ -267,7 +311,7 @@ def resolve_connection(
     return Connection.objects.filter(workspace_id=workspace_id, **which, **{app_field: app}).first()
 
 
-def publisher_may_not_use(version_id: int, connection) -> str | None:
+def publisher_may_not_use(version_id: int, connection) -> Message | None:
     """Why the version's publisher may no longer use the connection, or None when they may.
     A version published from the command line (no publisher) is an operator's: allowed."""
     from hub.recipes.models import RecipeVersion
@@ -278,10 +322,14 @@ def publisher_may_not_use(version_id: int, connection) -> str | None:
     publisher_id, email = publisher.first() or (None, None)
     if publisher_id is None or connection.usable_by_user(publisher_id):
         return None
-    return (
-        f"The connection “{connection.label}” is no longer shared with {email}, who published "
-        "this recipe. Share it with them again, or have someone who may use it publish the "
-        "recipe again."
+    return Message(
+        gettext_noop(
+            "The connection “%(label)s” is no longer shared with %(email)s, who published this "
+            "recipe. Share it with them again, or have someone who may use it publish the "
+            "recipe again."
+        ),
+        label=connection.label,
+        email=email,
     )
 
 
@@ -317,7 +365,7 @@ class Execution:
     history: dict[tuple[str, int | None], list[StepRun]] = field(default_factory=dict)
     connections: dict[tuple[str, str], Any] = field(default_factory=dict)
     # Why a step may not use its connection (its publisher lost the right), by the same key.
-    refused: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    refused: dict[tuple[str, str], Message | None] = field(default_factory=dict)
     result: str = ""
     lease_until: datetime | None = None
 
@@ -416,7 +464,7 @@ class Execution:
         index = (slot.key, slot.item)
         previous = self.latest.get(index)
         if previous is not None and previous.status in StepRun.DONE:
-            return previous.output, None
+            return _whole_output(previous), None
         if slot.key in skipped:
             now = timezone.now()
             StepRun.objects.create(
@@ -435,10 +483,11 @@ class Execution:
 
         local = (step["app"], step["action"]) in LOCAL_STEPS
         resumed = previous is not None and previous.status == StepRun.Status.WAITING
-        # A new attempt of a step that calls out renews the lease in the same statement that
-        # writes its "running" row (PostgreSQL); elsewhere, or on resume, renew first.
-        merged = not local and not resumed and _merged_statements()
-        if (not local or self.lease_low()) and not merged:
+        # A step that calls out renews the lease where it writes its "running" row, so that
+        # row is written only while the lease is ours (see _renew_and_insert). Before that,
+        # renew only when less than half the lease is left: rendering takes time too.
+        merged = not local
+        if self.lease_low():
             self.renew()
         if self.run.deadline and timezone.now() > self.run.deadline:
             if merged:
@@ -462,8 +511,10 @@ class Execution:
         attempts = self.history.get(index, [])
         attempt = previous.attempt if resumed else len(attempts) + 1
 
+        limit = settings.ENGINE_STEP_TIMEOUT_SECONDS
+        began = time.monotonic()
         try:
-            config = render(step.get("config") or {}, data, step=slot.key)
+            config = _render_within(step, data, slot.key, limit)
         except MappingError as error:
             if merged:
                 self.renew()  # a cancel request wins, as when renewing first
@@ -471,23 +522,28 @@ class Execution:
             self.finish(Run.Status.FAILED, _mapping_message(error, slot.key), slot.key)
 
         started = time.monotonic()
+        # The rest of the step's time limit is the call's: rendering counts against it.
+        time_left = max(limit - (started - began), 0.001) if limit > 0 else 0
         now = timezone.now()
         if resumed:
             record = previous
-            StepRun.objects.filter(id=record.id).update(status=StepRun.Status.RUNNING)
         else:
             record = self._attempt_row(
                 slot, step, attempt, config, status=StepRun.Status.RUNNING, started_at=now
             )
         # A local step leaves nothing outside the process, so a crash mid-step has nothing to
         # reveal: its row is written once, with its result. Others are written before the call.
-        written_first = not resumed and not local
-        if written_first and (not merged or not self._renew_and_insert(record)):
-            if merged:
-                self.renew()  # the lease is gone or a cancel came: this stops the run
-            record.save(force_insert=True)
         try:
-            output, branch = self._call(step, config, slot, resumed)
+            with _savepoint():
+                written = local or self._renew_and_insert(record, resumed=resumed)
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem, what="input")
+        if not written:
+            self.renew()  # the lease is gone or a cancel came: this stops the run
+            self.result = "lease-lost"
+            raise _Stop
+        try:
+            output, branch = self._call(step, config, slot, resumed, time_left)
         except StopRun as stop:
             self._close(record, started, StepRun.Status.FILTERED, {"reason": stop.reason})
             self.finish(Run.Status.FILTERED, stop.reason)
@@ -518,14 +574,29 @@ class Execution:
             self.finish(Run.Status.FAILED, _in_step(slot.key, message), slot.key)
         if last and record.pk is not None and _merged_statements():
             self._close_and_finish(record, started, output)
-        stored = self._close(record, started, StepRun.Status.SUCCEEDED, output)
-        return stored, branch
+        whole = self._close(record, started, StepRun.Status.SUCCEEDED, output)
+        return whole, branch
 
-    def _renew_and_insert(self, record: StepRun) -> bool:
-        """One statement: extend the lease (noticing a cancel request) and, only if that
-        succeeded, insert the attempt's "running" row. False when the lease was not ours
-        or a cancel was requested (nothing inserted)."""
+    def _renew_and_insert(self, record: StepRun, *, resumed: bool = False) -> bool:
+        """Extend the lease (noticing a cancel request) and, only if that succeeded, write
+        the attempt's "running" row (insert it, or for a resumed wait set it back to
+        running). False when the lease was not ours or a cancel was requested (nothing
+        written). One statement on PostgreSQL; elsewhere one transaction, which on SQLite
+        takes the write lock before the lease is read, so no other worker claims between."""
         now = timezone.now()
+        if resumed or not _merged_statements():
+            with transaction.atomic():
+                mine = self._mine().filter(cancel_requested=False)
+                if not mine.update(lease_expires=now + self.lease):
+                    return False
+                if not resumed:
+                    record.save(force_insert=True)
+                elif not StepRun.objects.filter(id=record.id, status=StepRun.Status.WAITING).update(
+                    status=StepRun.Status.RUNNING
+                ):
+                    return False
+            self.lease_until = now + self.lease
+            return True
         fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
         sql = _RENEW_INSERT_SQL.format(
             run=Run._meta.db_table,
@@ -547,7 +618,14 @@ class Execution:
 
     def _close_and_finish(self, record: StepRun, started: float, output: Any) -> None:
         """The last step's result and the run's success in one statement (PostgreSQL)."""
-        stored, truncated = cap_output(output)
+        try:
+            stored, truncated, _whole = cap_output(output)
+        except Unrecordable as problem:
+            self._unsaved(record, started, problem)
+        if truncated:
+            # The whole output goes in a row of its own: the usual way, then the run's end.
+            self._close(record, started, StepRun.Status.SUCCEEDED, output)
+            self.finish(Run.Status.SUCCEEDED)
         now = timezone.now()
         output_field = StepRun._meta.get_field("output")
         sql = _CLOSE_FINISH_SQL.format(run=Run._meta.db_table, step=StepRun._meta.db_table)
@@ -563,13 +641,16 @@ class Execution:
             self.run.id,
             self.owner,
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        try:
+            with _savepoint(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem)
         self.result = Run.Status.SUCCEEDED
         raise _Stop
 
     def _call(
-        self, step: dict, config: dict, slot: _Slot, resumed: bool
+        self, step: dict, config: dict, slot: _Slot, resumed: bool, time_left: float
     ) -> tuple[Any, dict | None]:
         if step["app"] == "builtin" and step["action"] in STRUCTURAL:
             if step["action"] == "loop":
@@ -596,10 +677,14 @@ class Execution:
             integration=integration,
             resumed=resumed,
         )
+        if connection is not None:
+            # Fresh before the step's timer starts: a refresh the timer cut short could lose
+            # the rotated refresh token the app had already issued (docs/engine.md).
+            connection.fresh_token()
         refreshed = False
         while True:
             try:
-                with step_timeout(settings.ENGINE_STEP_TIMEOUT_SECONDS):
+                with step_timeout(time_left, limit=settings.ENGINE_STEP_TIMEOUT_SECONDS):
                     return action.run(ctx), None
             except IntegrationError as error:
                 # A permanent reauth error means the connection is already unusable.
@@ -620,7 +705,13 @@ class Execution:
         error: str | Message = "",
         finished: bool = True,
     ) -> Any:
-        stored, truncated = cap_output(output) if output is not None else (None, False)
+        """Record the attempt's result; returns the output later steps map from (whole)."""
+        try:
+            stored, truncated, whole = (
+                cap_output(output) if output is not None else (None, False, None)
+            )
+        except Unrecordable as problem:
+            self._unsaved(record, started, problem)
         elapsed = int((time.monotonic() - started) * 1000)
         updates: dict[str, Any] = {
             "status": status,
@@ -632,13 +723,56 @@ class Execution:
         }
         if finished:
             updates["finished_at"] = timezone.now()
-        if record.pk is None:
-            for name, value in updates.items():
-                setattr(record, name, value)
-            record.save(force_insert=True)
+        try:
+            # The row and the whole output it points to are written together.
+            with transaction.atomic() if truncated else _savepoint():
+                if record.pk is None:
+                    for name, value in updates.items():
+                        setattr(record, name, value)
+                    record.save(force_insert=True)
+                else:
+                    StepRun.objects.filter(id=record.id).update(**updates)
+                if truncated:
+                    StepOutput.objects.update_or_create(step_id=record.pk, defaults={"data": whole})
+        except DatabaseError as problem:
+            self._unsaved(record, started, problem)
+        return whole
+
+    def _unsaved(
+        self, record: StepRun, started: float, problem: Exception, *, what: str = "result"
+    ) -> None:
+        """The database refused the attempt's row, or its result cannot be kept: fail the
+        step and the run, saying why, instead of leaving the run "running" until its
+        deadline (every later try would be refused the same way)."""
+        if isinstance(problem, Unrecordable):
+            message = str(problem)
         else:
-            StepRun.objects.filter(id=record.id).update(**updates)
-        return stored
+            log.warning("Run %s step %s: could not save its %s", self.run.id, record.key, what)
+            reason = (str(problem).strip().splitlines() or [type(problem).__name__])[0]
+            text = {
+                "result": gettext_noop("The step's result could not be saved: %(reason)s"),
+                "input": gettext_noop("The step's input could not be saved: %(reason)s"),
+            }.get(what, gettext_noop("The step could not be saved: %(reason)s"))
+            message = Message(text, reason=reason[:300])
+        updates: dict[str, Any] = {
+            "status": StepRun.Status.FAILED,
+            "output": None,
+            "output_truncated": False,
+            "error": str(message)[:5000],
+            "error_message": to_json(message),
+            "finished_at": timezone.now(),
+            "duration_ms": int((time.monotonic() - started) * 1000),
+        }
+        with contextlib.suppress(DatabaseError), _savepoint():
+            if record.pk is None:
+                # Whatever was refused is left out: the row keeps the step and the reason.
+                record.input = None
+                for name, value in updates.items():
+                    setattr(record, name, value)
+                record.save(force_insert=True)
+            else:
+                StepRun.objects.filter(id=record.pk).update(**updates)
+        self.finish(Run.Status.FAILED, _in_step(record.key, message), record.key)
 
     def _attempt_row(self, slot, step, attempt, config, **fields) -> StepRun:
         """An unsaved StepRun for one attempt of the step at ``slot``."""
@@ -731,7 +865,11 @@ class Execution:
             self._note_branch(step, output, branch, skipped)
         if loop_at is not None:
             loop_step = self.steps[loop_at]
-            config = render(loop_step.get("config") or {}, data, step=loop_step["key"])
+            key = loop_step["key"]
+            try:
+                config = _render_within(loop_step, data, key, settings.ENGINE_STEP_TIMEOUT_SECONDS)
+            except MappingError as error:
+                self.finish(Run.Status.FAILED, f"Step “{key}”: {error}", key)
             items, _ = loop_items(config, settings.ENGINE_LOOP_MAX_ITEMS)
             before = dict(outputs)
             tail = list(enumerate(self.steps))[loop_at + 1 :]
@@ -791,6 +929,20 @@ def _mapping_message(error: MappingError, key: str | None = None) -> Message:
     else:
         text = "%(detail)s"
     return Message(text, step=key, field=error.field, detail=error.message)
+
+
+def _render_within(step: dict, data: dict, key: str, seconds: float) -> dict:
+    """The step's fields filled in, within its time limit: the mapping budget bounds the
+    work filters do, and the timer stops whatever the budget did not foresee."""
+    try:
+        with step_timeout(seconds):
+            return render(step.get("config") or {}, data, step=key)
+    except StepTimeout:
+        raise MappingError(
+            f"filling in its fields took longer than {seconds:g} s; use fewer references or "
+            "filters over large data",
+            step=key,
+        ) from None
 
 
 def _merged_statements() -> bool:

@@ -39,6 +39,10 @@ class FilterSpec:
     max_args: int = 0
     handles_missing: bool = False
     args: tuple[str, ...] = field(default_factory=tuple)
+    # The work charged to the render's budget: "input" — the filter goes through its input
+    # (what it reads and what it writes); "output" — it only writes its result (a slice);
+    # "none" — it looks at a few characters or items whatever the size.
+    cost: str = "input"
 
     def arity_text(self) -> str:
         if self.max_args == 0:
@@ -171,13 +175,19 @@ def _number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise FilterError(f"“{to_text(value)}” is not a number")
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FilterError(f"“{value}” is not a finite number")
         return value
     text = to_text(value).strip().replace(",", "").replace(" ", "")
     if len(text) > 100 or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
         raise FilterError(f"“{to_text(value)[:40]}” is not a number")
     if re.fullmatch(r"[+-]?\d+", text):
         return int(text)
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):
+        # "1e999" reads as infinity, which no step can use and no database can store.
+        raise FilterError(f"“{text[:40]}” is too large a number")
+    return number
 
 
 def _f_round(value: Any, places: Any = 0) -> int | float:
@@ -185,8 +195,6 @@ def _f_round(value: Any, places: Any = 0) -> int | float:
     if not -10 <= n <= 15:
         raise FilterError("the number of decimals must be between -10 and 15")
     number = _number(value)
-    if isinstance(number, float) and not math.isfinite(number):
-        return number
     try:
         rounded = Decimal(str(number)).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP)
     except InvalidOperation:
@@ -269,6 +277,7 @@ _SPECS = [
         1,
         handles_missing=True,
         args=("fallback",),
+        cost="none",
     ),
     FilterSpec("upper", _text_filter(str.upper), "upper", "text in capitals"),
     FilterSpec("lower", _text_filter(str.lower), "lower", "text in small letters"),
@@ -282,6 +291,7 @@ _SPECS = [
         1,
         1,
         args=("length",),
+        cost="output",
     ),
     FilterSpec(
         "replace",
@@ -302,11 +312,18 @@ _SPECS = [
         args=("separator",),
     ),
     FilterSpec("join", _f_join, 'join:", "', "a list joined into text", 0, 1, args=("separator",)),
-    FilterSpec("first", _f_first, "first", "the first item of a list"),
-    FilterSpec("last", _f_last, "last", "the last item of a list"),
-    FilterSpec("length", _f_length, "length", "how many items or characters"),
+    FilterSpec("first", _f_first, "first", "the first item of a list", cost="none"),
+    FilterSpec("last", _f_last, "last", "the last item of a list", cost="none"),
+    FilterSpec("length", _f_length, "length", "how many items or characters", cost="none"),
     FilterSpec(
-        "slice", _f_slice, "slice:0,3", "items from position a up to b", 1, 2, args=("from", "to")
+        "slice",
+        _f_slice,
+        "slice:0,3",
+        "items from position a up to b",
+        1,
+        2,
+        args=("from", "to"),
+        cost="output",
     ),
     FilterSpec(
         "round", _f_round, "round:2", "a number rounded to n decimals", 0, 1, args=("decimals",)

@@ -50,7 +50,10 @@ Filters (``FILTERS`` holds the same table for the editor):
 ==================  ==========================================================================
 
 Everything is bounded: template length, references per template, filters per reference,
-config nesting, nesting of values produced, and the size of what one ``render`` produces.
+config nesting, nesting of values produced, the size of what one ``render`` produces, and
+the work its filters do (``MAX_WORK_CHARS``: the characters or items each filter goes through
+plus what it writes, summed over every field of the config — a hundred filters over a 1 MB
+value are refused, not run).
 Going over a limit, like any other problem, raises ``MappingError`` with a message a member
 can act on.
 """
@@ -85,6 +88,7 @@ from hub.engine.values import (
     resolve,
     scalar_size,
     to_text,
+    weight,
 )
 
 __all__ = [
@@ -382,13 +386,16 @@ def render(
     *,
     step: str | None = None,
     field: str | None = None,
+    budget: Budget | None = None,
 ) -> Any:
     """Render a step's config against the run's data, returning plain JSON.
 
     ``data`` maps root names (``trigger``, ``steps``, ``loop``, ``run``…) to plain JSON.
     Raises ``MappingError`` naming the step (when given) and field of the first problem.
+    One ``budget`` (a fresh one unless given) bounds what the whole config produces and the
+    work its filters do.
     """
-    budget = Budget()
+    budget = budget or Budget()
     nodes = [0]
     path: list[Segment] = [field] if field else []
     try:
@@ -436,7 +443,7 @@ def _render_string(text: str, data: Mapping[str, Any], budget: Budget) -> Any:
     template = _scan(text)
     single = template.single
     if single is not None:
-        result = _evaluate(single, data)
+        result = _evaluate(single, data, budget)
         if isinstance(result, dict | list | tuple):
             return plain(result, budget)
         budget.spend(scalar_size(result))
@@ -447,22 +454,27 @@ def _render_string(text: str, data: Mapping[str, Any], budget: Budget) -> Any:
             budget.spend(len(part))
             pieces.append(part)
         else:
-            piece = to_text(_evaluate(part, data), budget)
+            piece = to_text(_evaluate(part, data, budget), budget)
             budget.spend(len(piece))
             pieces.append(piece)
     return "".join(pieces)
 
 
-def _evaluate(expr: _Expr, data: Mapping[str, Any]) -> Any:
+def _evaluate(expr: _Expr, data: Mapping[str, Any], budget: Budget) -> Any:
     value = resolve(data, expr.path)
     for flt in expr.filters:
         spec = FILTERS[flt.name]
         if isinstance(value, Missing) and not spec.handles_missing:
             continue
+        # Charged before the filter runs, so work over the budget is refused, not done.
+        if spec.cost == "input":
+            budget.charge(weight(value))
         try:
             value = spec.func(value, *flt.args)
         except FilterError as exc:
             raise MappingError(f"in “{{{{ {expr.source} }}}}”, {flt.name}: {exc}") from None
+        if spec.cost != "none":
+            budget.charge(weight(value))
     if isinstance(value, Missing):
         # A near-miss is most likely a typo; otherwise the data may simply be optional.
         hint = "" if "did you mean" in value.reason else ' (add | default:"…" if it may be missing)'

@@ -155,6 +155,20 @@ class DedupeKey(models.Model):
         return self.key
 
 
+class StepOutput(models.Model):
+    """The whole output of a step attempt whose output is larger than the run page keeps
+    (``ENGINE_OUTPUT_MAX_BYTES``): later steps, a resumed run and a replay map from this,
+    up to ``ENGINE_OUTPUT_HARD_MAX_BYTES``. Kept apart so the run pages never load it."""
+
+    step = models.OneToOneField(
+        StepRun, on_delete=models.CASCADE, primary_key=True, related_name="full_output"
+    )
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Whole output of step attempt {self.pk}"
+
+
 class TriggerState(models.Model):
     """What a recipe's trigger remembers: when a schedule fires next, a poller's cursor and
     the ids it has already seen."""

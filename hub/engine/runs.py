@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from hub.engine.executor import enqueue
 from hub.engine.messages import Message, gettext_noop
-from hub.engine.models import DedupeKey, Run, StepRun
+from hub.engine.models import DedupeKey, Run, StepOutput, StepRun
 from hub.recipes.models import Recipe
 
 
@@ -127,6 +127,7 @@ def replay(run: Run, user=None) -> Run:
             version=run.version,
             replay_of=run,
         )
+        done = list(StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id"))
         carried = [
             StepRun(
                 run=new,
@@ -146,7 +147,18 @@ def replay(run: Run, user=None) -> Run:
                 finished_at=s.finished_at,
                 duration_ms=s.duration_ms,
             )
-            for s in StepRun.objects.filter(run=run, status__in=StepRun.DONE).order_by("id")
+            for s in done
         ]
         StepRun.objects.bulk_create(carried)
+        # Later steps map from the whole output of a carried step, kept apart when large.
+        wholes = dict(
+            StepOutput.objects.filter(step__in=[s for s in done if s.output_truncated]).values_list(
+                "step_id", "data"
+            )
+        )
+        StepOutput.objects.bulk_create(
+            StepOutput(step=copy, data=wholes[s.pk])
+            for s, copy in zip(done, carried, strict=True)
+            if s.pk in wholes
+        )
     return new

@@ -24,11 +24,16 @@ from django.utils import timezone
 
 from hub.accounts.models import Workspace
 from hub.engine.executor import enqueue
+from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, RetentionPolicy, Run, StepRun
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+
+
+_OVERDUE = Message(gettext_noop("The run took longer than allowed and was stopped."))
+_TIMED_OUT = Message(gettext_noop("The run timed out."))
 
 
 def sweep(now=None) -> dict:
@@ -44,7 +49,8 @@ def sweep(now=None) -> dict:
             Q(lease_expires__isnull=True) | Q(lease_expires__lt=now)
         ).update(
             status=Run.Status.FAILED,
-            error="The run took longer than allowed and was stopped.",
+            error=str(_OVERDUE),
+            error_message=_OVERDUE.to_json(),
             finished_at=now,
             lease_owner="",
             lease_expires=None,
@@ -52,7 +58,12 @@ def sweep(now=None) -> dict:
         StepRun.objects.filter(
             run_id__in=timed_out,
             status__in=[StepRun.Status.RUNNING, StepRun.Status.WAITING, StepRun.Status.RETRYING],
-        ).update(status=StepRun.Status.FAILED, error="The run timed out.", finished_at=now)
+        ).update(
+            status=StepRun.Status.FAILED,
+            error=str(_TIMED_OUT),
+            error_message=_TIMED_OUT.to_json(),
+            finished_at=now,
+        )
 
     lost = Run.objects.filter(
         Q(status=Run.Status.QUEUED, enqueued_at__lt=grace)

@@ -22,6 +22,9 @@ MAX_CONFIG_NODES = 10_000
 MAX_VALUE_DEPTH = 64
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_LIST_ITEMS = 100_000
+# The work one step's fields may take: characters the filters read and write, plus what the
+# render produces. Twenty times the output cap lets several filters go over a 1 MB value.
+MAX_WORK_CHARS = 20_000_000
 
 Segment = str | int
 
@@ -90,8 +93,13 @@ class Missing:
 
 
 class Budget:
-    def __init__(self, limit: int = MAX_OUTPUT_CHARS) -> None:
+    """What one render may produce (``remaining``) and the work it may take (``work``, in
+    characters read and written: what it produces counts as work too)."""
+
+    def __init__(self, limit: int = MAX_OUTPUT_CHARS, work_limit: int = MAX_WORK_CHARS) -> None:
         self.remaining = limit
+        self.work = 0
+        self.work_limit = work_limit
 
     def spend(self, n: int) -> None:
         self.remaining -= n
@@ -100,6 +108,25 @@ class Budget:
                 f"The result is larger than {MAX_OUTPUT_CHARS:,} characters; "
                 "use a filter such as truncate to shorten it."
             )
+        self.charge(n)
+
+    def charge(self, n: int) -> None:
+        """Count work about to be done; refuse it, before it is done, past the limit."""
+        if self.work + n > self.work_limit:
+            raise MappingError(
+                f"This takes more work than a step's fields may: its filters would go through "
+                f"more than {self.work_limit:,} characters. Shorten large data first (for "
+                "example with truncate), or use fewer filters over it."
+            )
+        self.work += n
+
+
+def weight(value: Any) -> int:
+    """How much a filter reads or writes when it goes through ``value``: characters of text,
+    items of a list or object (what they hold is counted where it is turned into text)."""
+    if isinstance(value, str | list | tuple | dict):
+        return len(value)
+    return 1
 
 
 def plain(value: Any, budget: Budget | None = None) -> Any:
@@ -152,8 +179,14 @@ def scalar_size(value: Any) -> int:
     if isinstance(value, int):
         return max(1, value.bit_length() // 3)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MappingError(_NOT_FINITE)
         return 24
     raise MappingError(f"This value is not plain data ({type(value).__name__}).")
+
+
+# NaN and infinity are not JSON: no step can send them and no database column holds them.
+_NOT_FINITE = "This value is not a finite number (NaN or infinity)."
 
 
 def to_json(value: Any, budget: Budget | None = None) -> str:
@@ -179,6 +212,8 @@ def to_text(value: Any, budget: Budget | None = None) -> str:
         except ValueError:
             raise MappingError("This number is too long to write as text.") from None
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MappingError(_NOT_FINITE)
         # 3.0 reads as "3" to a member; larger or fractional values keep Python's shortest form.
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))

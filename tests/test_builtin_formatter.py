@@ -165,7 +165,6 @@ def lines_run(operation: str, text: str) -> tuple[object, int]:
     def calls(frame, event, arg):
         return local if frame.f_code.co_filename in watched else None
 
-    _lower_the_async_exception_flag()
     previous = sys.gettrace()
     sys.settrace(calls)
     try:
@@ -173,26 +172,6 @@ def lines_run(operation: str, text: str) -> tuple[object, int]:
     finally:
         sys.settrace(previous)
     return result, count
-
-
-def _lower_the_async_exception_flag() -> None:
-    """After the engine's step watchdog has cleared an exception it aimed at a step thread
-    (PyThreadState_SetAsyncExc(id, NULL)), CPython 3.11 keeps its "async exception pending"
-    flag raised, and a trace function then never runs: tracing spins. Delivering one such
-    exception to this thread and catching it lowers the flag."""
-    import threading
-
-    from hub.engine import executor
-
-    class Settle(Exception):
-        pass
-
-    try:
-        executor._async_raise(threading.get_ident(), Settle)
-        for _ in range(100):
-            pass
-    except Settle:
-        pass
 
 
 HOSTILE = [

@@ -143,9 +143,12 @@ class _Watchdog:
             fired = token in self._fired
             self._fired.discard(token)
         if fired:
-            # Cancel the exception if it is still pending, so it cannot surface after the
-            # step; the caller raises StepTimeout itself.
-            _async_raise(threading.get_ident(), None)
+            # The StepTimeout may still be pending: it must not surface after the step (the
+            # caller raises StepTimeout itself). Clearing it with SetAsyncExc(NULL) would
+            # leave CPython's "async exception pending" flag raised for every thread, so
+            # every bytecode would check for it from then on; replacing it with an
+            # exception of our own and catching that lowers the flag.
+            _absorb_pending()
         return fired
 
     def _loop(self) -> None:
@@ -167,6 +170,21 @@ def _async_raise(thread_id: int, exception: type[BaseException] | None) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
     )
+
+
+class _Absorbed(BaseException):
+    pass
+
+
+def _absorb_pending() -> None:
+    try:
+        _async_raise(threading.get_ident(), _Absorbed)
+        # Delivered at the next check (the call's return or the loop's first backward
+        # jump); the bound is only a safety net.
+        for _ in range(1_000_000):
+            pass
+    except _Absorbed:
+        return
 
 
 _WATCHDOG = _Watchdog()

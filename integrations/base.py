@@ -14,10 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from hub.connections.models import Connection
+
+class Connection(Protocol):
+    """What an integration may use of a connection (``hub.connections`` implements it).
+    Declared here rather than imported, so integrations sit below the hub's connections."""
+
+    pk: Any
+    label: str
+    access_token: str
+    refresh_token: str
+
+    def fresh_token(self) -> str:
+        """The access token, refreshed first when it is about to expire."""
+        ...
+
+    def client_credentials(self) -> Any:
+        """The OAuth client (``client_id``, ``client_secret``) the connection came through."""
+        ...
 
 
 class IntegrationError(Exception):
@@ -158,6 +173,9 @@ class Action:
     help: str = ""
     # Further fields that depend on earlier choices (a Notion data source's properties).
     fields_provider: FieldsProvider | None = None
+    # Runs in-process and calls nothing outside (formatter, filter, loop, paths): the engine
+    # writes its attempt once, with its result, instead of before and after the call.
+    local: bool = False
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -232,6 +250,13 @@ class Integration:
     uses_api_key: bool = False
     actions: Mapping[str, Action] = {}
     triggers: Mapping[str, Trigger] = {}
+
+    @property
+    def connects(self) -> Literal["oauth", "api_key", "none"]:
+        """How a workspace connects this app: OAuth, an API key, or not at all (built-ins)."""
+        if self.oauth is not None:
+            return "oauth"
+        return "api_key" if self.uses_api_key else "none"
 
     def client(self, connection: Connection) -> Any:
         raise NotImplementedError

@@ -8,9 +8,10 @@ from importlib import import_module
 
 from integrations.base import Integration, IntegrationError
 
+# In the order people meet them on the Connections page and in the editor.
 INTEGRATIONS: dict[str, str] = {
-    "notion": "integrations.notion.app:NotionIntegration",
     "slack": "integrations.slack.app:SlackIntegration",
+    "notion": "integrations.notion.app:NotionIntegration",
     "gmail": "integrations.gmail.app:GmailIntegration",
     "clickup": "integrations.clickup.app:ClickUpIntegration",
     "builtin": "integrations.builtin.app:BuiltinIntegration",
@@ -29,3 +30,8 @@ def get(slug: str) -> Integration:
 
 def available() -> list[str]:
     return list(INTEGRATIONS)
+
+
+def connected_by(kind: str) -> list[str]:
+    """The slugs of the integrations a workspace connects this way ("oauth", "api_key")."""
+    return [slug for slug in INTEGRATIONS if get(slug).connects == kind]

@@ -8,7 +8,7 @@ def test_registered_with_every_builtin_action():
     app = registry.get("builtin")
     assert isinstance(app, BuiltinIntegration)
     assert (app.slug, app.name, app.oauth) == ("builtin", "Built-in tools", None)
-    assert set(app.actions) == {"filter", "formatter", "delay", "http_request"}
+    assert set(app.actions) == {"filter", "formatter", "delay", "http_request", "loop", "paths"}
 
 
 def test_actions_declare_fields_outputs_and_samples():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.engine.conditions import OPERATORS, ConditionError, evaluate, validate
+from hub.mapping.conditions import OPERATORS, ConditionError, evaluate, validate
 from integrations.base import Context, IntegrationError, StopRun
 from integrations.builtin.filter import ACTION
 

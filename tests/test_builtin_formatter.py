@@ -150,7 +150,7 @@ def test_arithmetic_is_not_evaluation():
 def lines_run(operation: str, text: str) -> tuple[object, int]:
     """The result of the operation on ``text`` and how many lines of the formatter's Python it ran:
     a measure of work that a busy machine does not change, unlike seconds."""
-    from hub.engine import values
+    from hub.mapping import values
     from integrations.builtin import formatter
 
     watched = {formatter.__file__, values.__file__}

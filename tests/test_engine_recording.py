@@ -12,9 +12,9 @@ from django.db import DatabaseError
 
 from hub.engine import executor
 from hub.engine.executor import execute
-from hub.engine.mapping import MappingError, render
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import start_run
+from hub.mapping.template import MappingError, render
 from tests.conftest import make_recipe, using_postgres
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.engine.mapping import (
+from hub.mapping.template import (
     FILTERS,
     MappingError,
     Reference,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.engine.mapping import FILTERS, MappingError, check, references, render
+from hub.mapping.template import FILTERS, MappingError, check, references, render
 from tests.bounded import lines_run
 
 json_scalars = (

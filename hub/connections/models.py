@@ -204,6 +204,13 @@ class Connection(models.Model):
 
         return vault.refresh_connection(self, force=force)
 
+    def client_credentials(self):
+        """The OAuth client id and secret this connection was granted through (an app's
+        revoke endpoint may ask for them), as the integration contract's Connection offers."""
+        from hub.connections.oauth import client_credentials
+
+        return client_credentials(self.app, self.workspace)
+
     def unusable_message(self) -> str:
         if self.status == self.Status.DISCONNECTED:
             return f"The connection “{self.label}” was disconnected. An admin can reconnect it."

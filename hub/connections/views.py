@@ -25,18 +25,16 @@ from integrations.base import Account, Integration, IntegrationError, TokenSet
 
 log = logging.getLogger(__name__)
 
-OAUTH_APPS = ("slack", "notion", "gmail", "clickup")
-
 
 def _integration(slug: str) -> Integration:
-    if slug not in OAUTH_APPS:
+    if slug not in registry.connected_by("oauth"):
         raise Http404
     return registry.get(slug)
 
 
 def _app_rows(workspace) -> list[dict]:
     rows = []
-    for slug in OAUTH_APPS:
+    for slug in registry.connected_by("oauth"):
         integration = registry.get(slug)
         try:
             creds = oauth.client_credentials(integration, workspace)

@@ -34,25 +34,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.engine import secrets
-from hub.engine.mapping import render
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepOutput, StepRun
-from hub.engine.structure import STRUCTURAL, choose_branch, loop_items
-from hub.engine.values import MappingError
+from hub.mapping.template import render
+from hub.mapping.values import MappingError
 from integrations import registry
 from integrations.base import Context, IntegrationError, StopRun, WaitUntil
+from integrations.builtin.structure import STRUCTURAL, choose_branch, loop_items
 
 log = logging.getLogger(__name__)
 
 _HOST = socket.gethostname()
-
-# Built-in steps that run in-process and call nothing outside: written once, after they run.
-LOCAL_STEPS = {
-    ("builtin", "formatter"),
-    ("builtin", "filter"),
-    ("builtin", "loop"),
-    ("builtin", "paths"),
-}
 
 
 def new_owner() -> str:
@@ -499,7 +491,7 @@ class Execution:
             )
             return None, None
 
-        local = (step["app"], step["action"]) in LOCAL_STEPS
+        local = registry.get(step["app"]).action(step["action"]).local
         resumed = previous is not None and previous.status == StepRun.Status.WAITING
         # A step that calls out renews the lease where it writes its "running" row, so that
         # row is written only while the lease is ours (see _renew_and_insert). Before that,

@@ -16,7 +16,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from hub.engine import schedule
-from hub.engine.structure import STRUCTURAL, structural_action
 from integrations import registry
 from integrations.base import Action, IntegrationError
 
@@ -92,8 +91,6 @@ class UnknownStep(IntegrationError):
 
 def find_action(app: str, action: str) -> tuple[Any, Action]:
     """The integration and action a step names; raises UnknownStep when unknown."""
-    if app == "builtin" and action in STRUCTURAL:
-        return None, structural_action(action)
     try:
         integration = registry.get(app)
     except IntegrationError:
@@ -209,7 +206,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
     """Every problem of a normalized document, checked against the integrations' field
     declarations and the mapping language. ``connection_labels`` maps app slug to the labels
     of the workspace's connections; None skips the connection check."""
-    from hub.engine import mapping
+    from hub.mapping import template as mapping
 
     problems: list[Problem] = []
     steps = document["steps"]

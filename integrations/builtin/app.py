@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from integrations.base import Integration
-from integrations.builtin import delay, filter, formatter, http_request
+from integrations.builtin import delay, filter, formatter, http_request, structure
 
 
 class BuiltinIntegration(Integration):
@@ -12,6 +12,9 @@ class BuiltinIntegration(Integration):
     name = "Built-in tools"
     oauth = None
     actions = {
-        module.ACTION.key: module.ACTION for module in (filter, formatter, delay, http_request)
+        **{module.ACTION.key: module.ACTION for module in (filter, formatter, delay, http_request)},
+        # Run by the engine itself: they shape which steps run rather than calling anything.
+        structure.LOOP.key: structure.LOOP,
+        structure.PATHS.key: structure.PATHS,
     }
     triggers = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hub.engine.conditions import ConditionError, evaluate
+from hub.mapping.conditions import ConditionError, evaluate
 from integrations.base import Action, Context, Field, IntegrationError, OutputField, StopRun
 
 
@@ -28,6 +28,7 @@ ACTION = Action(
     label=_("Only continue if…"),
     run=run,
     effect="read",
+    local=True,
     help=_(
         "Stops the run here, without failing it, unless the conditions pass. "
         "The run history shows which condition failed and the values it saw."

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hub.engine.values import MappingError, parse_datetime, strip_html, to_text, zone
+from hub.mapping.values import MappingError, parse_datetime, strip_html, to_text, zone
 from integrations.base import Action, Choice, Context, Field, IntegrationError, OutputField
 
 MAX_INPUT_CHARS = 1_000_000
@@ -318,6 +318,7 @@ ACTION = Action(
     label=_("Format text, numbers or dates"),
     run=run,
     effect="read",
+    local=True,
     help=_("Transforms one value: change text, calculate with numbers, or rewrite a date."),
     fields=(
         Field(

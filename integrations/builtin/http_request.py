@@ -32,7 +32,7 @@ from urllib3 import connection as urllib3_connection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from hub.engine.values import MappingError, to_text
+from hub.mapping.values import MappingError, to_text
 from integrations import http
 from integrations.base import Action, Choice, Context, Field, IntegrationError, OutputField
 

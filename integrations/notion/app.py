@@ -93,12 +93,10 @@ class NotionIntegration(Integration):
         return _("Connected to the Notion workspace %(name)s.") % {"name": workspace}
 
     def revoke(self, connection) -> None:
-        from hub.connections.oauth import client_credentials
-
         token = connection.access_token
         if not token:
             return
-        creds = client_credentials(self, connection.workspace)
+        creds = connection.client_credentials()
         http.request(
             "POST",
             _api("/v1/oauth/revoke"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hub.engine.values import parse_datetime, to_text
+from hub.mapping.values import parse_datetime, to_text
 
 MAX_GROUP_DEPTH = 5
 MAX_ROWS = 200

@@ -1,4 +1,4 @@
-"""The fixed registry of filters the mapping language offers (see ``hub.engine.mapping``)."""
+"""The fixed registry of filters the mapping language offers (see ``hub.mapping.template``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from hub.engine.values import (
+from hub.mapping.values import (
     MAX_LIST_ITEMS,
     MAX_OUTPUT_CHARS,
     Budget,

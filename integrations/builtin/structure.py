@@ -5,7 +5,7 @@ steps run rather than calling anything: *loop* and *paths*.
   runs once per item (at most ``max``, capped by ENGINE_LOOP_MAX_ITEMS), seeing the item as
   ``{{ loop.item }}`` and its position as ``{{ loop.index }}``. One loop per recipe.
 - ``builtin.paths`` — ``{"branches": [{"name": "urgent", "match": "all", "conditions":
-  [rows as in hub.engine.conditions], "steps": ["page_oncall"]}, {"name": "otherwise",
+  [rows as in hub.mapping.conditions], "steps": ["page_oncall"]}, {"name": "otherwise",
   "steps": ["post_note"]}]}``: the
   first branch whose conditions match is taken (a branch without conditions always matches);
   the steps listed under the other branches are skipped. Steps on no branch always run.
@@ -14,6 +14,8 @@ steps run rather than calling anything: *loop* and *paths*.
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Field, IntegrationError, OutputField
 
@@ -26,30 +28,33 @@ def _not_called(ctx):  # the executor handles these steps itself
 
 LOOP = Action(
     key="loop",
-    label="Repeat for each item",
+    label=_("Repeat for each item"),
     run=_not_called,
     effect="read",
+    local=True,
     fields=(
-        Field("items", "Items", kind="list", required=True, help="A list from an earlier step."),
-        Field("max", "At most", kind="number", help="Stop after this many items."),
+        Field(
+            "items", _("Items"), kind="list", required=True, help=_("A list from an earlier step.")
+        ),
+        Field("max", _("At most"), kind="number", help=_("Stop after this many items.")),
     ),
-    outputs=(OutputField("count", "How many items", kind="number"),),
+    outputs=(
+        OutputField("count", _("How many items"), kind="number"),
+        OutputField("truncated", _("Some items were left out"), kind="bool"),
+    ),
     sample={"count": 1, "truncated": False},
 )
 
 PATHS = Action(
     key="paths",
-    label="Paths",
+    label=_("Paths"),
     run=_not_called,
     effect="read",
-    fields=(Field("branches", "Paths", kind="json", required=True),),
-    outputs=(OutputField("branch", "Path taken"),),
+    local=True,
+    fields=(Field("branches", _("Paths"), kind="json", required=True),),
+    outputs=(OutputField("branch", _("Path taken")),),
     sample={"branch": "otherwise"},
 )
-
-
-def structural_action(key: str) -> Action:
-    return {"loop": LOOP, "paths": PATHS}[key]
 
 
 def loop_items(config: dict[str, Any], cap: int) -> tuple[list[Any], bool]:
@@ -68,7 +73,7 @@ def loop_items(config: dict[str, Any], cap: int) -> tuple[list[Any], bool]:
 
 
 def choose_branch(config: dict[str, Any]) -> dict[str, Any] | None:
-    from hub.engine import conditions
+    from hub.mapping import conditions
 
     for branch in config.get("branches") or []:
         rows = branch.get("conditions") or []

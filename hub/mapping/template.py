@@ -67,8 +67,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from hub.engine.filters import FILTERS, FilterError, filter_docs
-from hub.engine.values import (
+from hub.mapping.filters import FILTERS, FilterError, filter_docs
+from hub.mapping.values import (
     MAX_CONFIG_DEPTH,
     MAX_CONFIG_NODES,
     MAX_FILTERS,

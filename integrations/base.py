@@ -161,6 +161,16 @@ class OutputField:
     kind: FieldKind = "text"
 
 
+def output_shape(outputs: tuple[OutputField, ...], sample: Mapping[str, Any] | None) -> dict:
+    """What later steps may reference, as publish-time checks see it: the declared output
+    keys, each standing for its sample value (so deeper paths into a list or an object are
+    checked against the sample's shape), or for a value of its kind when the sample has
+    none. The editor's data picker reads the same declaration."""
+    sample = sample or {}
+    blank = {"number": 0, "bool": False, "list": [], "json": None}
+    return {o.key: sample.get(o.key, blank.get(o.kind, "")) for o in outputs}
+
+
 @dataclass(frozen=True)
 class Action:
     key: str
@@ -179,6 +189,9 @@ class Action:
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
+
+    def output_shape(self) -> dict:
+        return output_shape(self.outputs, self.sample)
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,12 @@ class Trigger:
     help: str = ""
     # Polling triggers: (context, cursor) -> PollResult. Each item needs a stable "id".
     poll: Callable[[Context, Any], PollResult] | None = None
+    # The data is whatever the caller sends (a webhook body, "Run now" test data): later
+    # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
+    any_data: bool = False
+
+    def output_shape(self) -> dict | None:
+        return None if self.any_data else output_shape(self.outputs, self.sample)
 
 
 ClientAuth = Literal["basic", "body", "query"]

@@ -15,6 +15,10 @@ INTEGRATIONS: dict[str, str] = {
     "gmail": "integrations.gmail.app:GmailIntegration",
     "clickup": "integrations.clickup.app:ClickUpIntegration",
     "builtin": "integrations.builtin.app:BuiltinIntegration",
+    # Triggers that need no app.
+    "manual": "integrations.builtin.triggers:ManualIntegration",
+    "webhook": "integrations.builtin.triggers:WebhookIntegration",
+    "schedule": "integrations.builtin.triggers:ScheduleIntegration",
 }
 
 
@@ -35,3 +39,8 @@ def available() -> list[str]:
 def connected_by(kind: str) -> list[str]:
     """The slugs of the integrations a workspace connects this way ("oauth", "api_key")."""
     return [slug for slug in INTEGRATIONS if get(slug).connects == kind]
+
+
+def with_triggers() -> list[str]:
+    """The slugs a recipe's trigger may name."""
+    return [slug for slug in INTEGRATIONS if get(slug).triggers]

@@ -214,7 +214,14 @@ class _KitIntegration:
     failures: dict = {}
 
     def __init__(self):
-        from integrations.base import Action, Field, IntegrationError, StopRun, WaitUntil
+        from integrations.base import (
+            Action,
+            Field,
+            IntegrationError,
+            OutputField,
+            StopRun,
+            WaitUntil,
+        )
 
         kit = type(self)
 
@@ -264,8 +271,23 @@ class _KitIntegration:
             Field("items", "Items", kind="list"),
         )
         self.actions = {
-            "echo": Action("echo", "Echo", echo, fields=any_fields, sample={"text": "hi"}),
-            "need": Action("need", "Need", echo, fields=(Field("text", "Text", required=True),)),
+            "echo": Action(
+                "echo",
+                "Echo",
+                echo,
+                fields=any_fields,
+                # Echo gives back what it was given: every field is an output.
+                outputs=tuple(OutputField(f.key, f.label, kind=f.kind) for f in any_fields),
+                sample={"text": "hi", "value": None, "items": []},
+            ),
+            "need": Action(
+                "need",
+                "Need",
+                echo,
+                fields=(Field("text", "Text", required=True),),
+                outputs=(OutputField("text", "Text"),),
+                sample={"text": "hi"},
+            ),
             "flaky": Action(
                 "flaky",
                 "Flaky",
@@ -276,11 +298,34 @@ class _KitIntegration:
                     Field("reauth", "Reauth", kind="bool"),
                     Field("retry_after", "Retry after", kind="number"),
                 ),
+                outputs=(OutputField("ok", "OK", kind="bool"),),
+                sample={"ok": True},
             ),
             "stop": Action("stop", "Stop", stop, fields=(Field("reason", "Reason"),)),
-            "wait": Action("wait", "Wait", wait, fields=(Field("seconds", "Seconds"),)),
-            "slow": Action("slow", "Slow", slow, fields=(Field("seconds", "Seconds"),)),
-            "big": Action("big", "Big", big, fields=(Field("size", "Size"),)),
+            "wait": Action(
+                "wait",
+                "Wait",
+                wait,
+                fields=(Field("seconds", "Seconds"),),
+                outputs=(OutputField("waited", "Waited", kind="bool"),),
+                sample={"waited": True},
+            ),
+            "slow": Action(
+                "slow",
+                "Slow",
+                slow,
+                fields=(Field("seconds", "Seconds"),),
+                outputs=(OutputField("slept", "Slept", kind="bool"),),
+                sample={"slept": True},
+            ),
+            "big": Action(
+                "big",
+                "Big",
+                big,
+                fields=(Field("size", "Size"),),
+                outputs=(OutputField("text", "Text"),),
+                sample={"text": "xxxx"},
+            ),
             "boom": Action("boom", "Boom", boom),
         }
         self.triggers = {}

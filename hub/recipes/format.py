@@ -17,20 +17,12 @@ from django.utils.translation import gettext as _
 
 from hub.engine import schedule
 from integrations import registry
-from integrations.base import Action, IntegrationError
+from integrations.base import Action, IntegrationError, Trigger
 
 FORMAT = "toolstack.recipe/1"
-TRIGGER_APPS = ("manual", "webhook", "schedule")
 STEP_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_STEPS = 50
 RESERVED_KEYS = {"trigger", "steps", "loop", "run"}
-
-TRIGGER_SAMPLES: dict[str, Any] = {
-    # Manual and webhook data is whatever the caller sends: anything may be referenced.
-    "manual": None,
-    "webhook": None,
-    "schedule": {"scheduled_at": "2025-01-01T09:00:00+00:00", "timezone": "UTC"},
-}
 
 
 @dataclass(frozen=True)
@@ -178,28 +170,44 @@ def normalize(document: Any) -> dict:
     return out
 
 
+def find_trigger(app: Any, event: Any) -> Trigger:
+    """The trigger a recipe names, from the registry; raises UnknownStep when unknown. An app
+    with one trigger needs no event (``{"app": "manual"}``)."""
+    if not isinstance(app, str) or app not in registry.with_triggers():
+        raise UnknownStep(
+            "app",
+            _("There is no trigger called “%(app)s”; use one of: %(apps)s.")
+            % {"app": app, "apps": ", ".join(registry.with_triggers())},
+        )
+    triggers = registry.get(app).triggers
+    if event is None and len(triggers) == 1:
+        return next(iter(triggers.values()))
+    if event not in triggers:
+        raise UnknownStep(
+            "event",
+            _("“%(app)s” has no trigger “%(event)s”; use one of: %(events)s.")
+            % {"app": app, "event": event, "events": ", ".join(triggers)},
+        )
+    return triggers[event]
+
+
 def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
     app = trigger.get("app", "manual")
-    if app not in TRIGGER_APPS:
-        # App triggers (pollers) arrive with the integrations; until then refuse clearly.
-        return trigger, [
-            Problem(
-                _("“%(app)s” triggers are not available yet; use manual, webhook or schedule.")
-                % {"app": app},
-                step="trigger",
-                field="app",
-            )
-        ]
+    # A schedule without an event is a cron schedule, as files have always been read.
+    event = trigger.get("event", "cron" if app == "schedule" else None)
+    try:
+        found = find_trigger(app, event)
+    except UnknownStep as error:
+        return trigger, [Problem(error.message, step="trigger", field=error.part)]
     if app == "manual":
         return {"app": "manual"}, []
-    if app == "webhook":
-        return {"app": "webhook", "event": "catch"}, []
-    event = trigger.get("event", "cron")
+    if app != "schedule":
+        return {"app": app, "event": found.key}, []
     try:
-        config = schedule.normalize(event, trigger.get("config") or {})
+        config = schedule.normalize(found.key, trigger.get("config") or {})
     except schedule.ScheduleError as error:
         return trigger, [Problem(str(error), step="trigger", field="config")]
-    return {"app": "schedule", "event": event, "config": config}, []
+    return {"app": "schedule", "event": found.key, "config": config}, []
 
 
 def validate(document: dict, connection_labels: dict[str, set[str]] | None = None) -> list[Problem]:
@@ -213,7 +221,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
     keys = [s["key"] for s in steps]
     known_steps: dict[str, Any] = {}
     known: dict[str, Any] = {
-        "trigger": TRIGGER_SAMPLES.get(document["trigger"].get("app")),
+        "trigger": _trigger_shape(document["trigger"]),
         "steps": known_steps,
         "run": {"id": 1, "recipe": document["name"]},
     }
@@ -275,9 +283,15 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
             problems.append(Problem(error.message, key, error.field))
         if step["app"] == "builtin" and step["action"] == "loop":
             known["loop"] = {"item": None, "index": 0, "count": 1}
-        sample = dict(action.sample) if action.sample else None
-        known_steps[key] = sample
+        known_steps[key] = action.output_shape()
     return problems
+
+
+def _trigger_shape(trigger: dict) -> dict | None:
+    try:
+        return find_trigger(trigger.get("app"), trigger.get("event")).output_shape()
+    except UnknownStep:
+        return None
 
 
 def _check_secret(f, value: Any, step: str) -> list[Problem]:

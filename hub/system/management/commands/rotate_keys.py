@@ -14,6 +14,7 @@ from django.db import transaction
 from hub.connections import crypto
 from hub.connections.fields import EncryptedTextField
 from hub.connections.models import Connection, OAuthApp
+from hub.recipes.services import rotate_secrets
 
 MODELS = (Connection, OAuthApp)
 
@@ -78,9 +79,6 @@ class Command(BaseCommand):
         if generate:
             self.stdout.write(crypto.generate_key())
             return
-        count = rotate_all()
         # Recipe step secrets are sealed with the same keys (hub.engine.secrets).
-        from hub.recipes.services import rotate_secrets
-
-        count += rotate_secrets()
+        count = rotate_all() + rotate_secrets()
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} stored secrets."))

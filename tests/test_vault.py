@@ -15,7 +15,7 @@ from django.db import connections
 from django.utils import timezone
 
 from hub.accounts.models import AuditEvent
-from hub.connections import tasks, vault
+from hub.connections import tasks
 from hub.connections.models import Connection, OAuthApp
 from hub.connections.signals import connection_broken
 from integrations.base import IntegrationError
@@ -267,11 +267,11 @@ def test_the_periodic_task_refreshes_connections_that_expire_soon(
     Connection.objects.filter(pk=slack_conn.pk).update(
         expires_at=timezone.now() + timedelta(minutes=10)
     )
-    assert vault.refresh_due() == [slack_conn.pk]
+    assert tasks.refresh_due() == [slack_conn.pk]
     assert tasks.refresh_connection.run(slack_conn.pk) == "refreshed"
     assert tasks.refresh_connection.run(gmail_conn.pk) == "not due"
     assert len(refresh_calls(rotating_slack, "oauth.v2.access")) == 1
-    assert vault.refresh_due() == []
+    assert tasks.refresh_due() == []
     assert "refresh-expiring-connections" in settings.CELERY_BEAT_SCHEDULE
 
 

@@ -22,45 +22,19 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.accounts.models import Membership, Workspace
 from hub.connections.fields import EncryptedTextField
+
+# OAuthApp lives in its own module so the OAuth flow can use it without the Connection model
+# (whose token methods use the vault, which uses the OAuth flow).
+from hub.connections.oauth_apps import OAuthApp
 from integrations.base import IntegrationError
+
+__all__ = ["Connection", "ConnectionQuerySet", "OAuthApp"]
 
 log = logging.getLogger(__name__)
 
 # Refresh this long before the app says the token expires, so a call started just before
 # expiry does not land just after it.
 REFRESH_AHEAD = timedelta(minutes=5)
-
-
-class OAuthApp(models.Model):
-    """OAuth client credentials entered by an admin. ``workspace`` empty = the whole
-    deployment. Credentials from the environment (``<APP>_CLIENT_ID``) win over these."""
-
-    workspace = models.ForeignKey(
-        Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="oauth_apps"
-    )
-    integration = models.CharField(max_length=40)
-    client_id = models.CharField(max_length=255)
-    client_secret = EncryptedTextField()
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = "OAuth app"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "integration"], name="one_oauth_app_per_workspace"
-            ),
-            models.UniqueConstraint(
-                fields=["integration"],
-                condition=Q(workspace=None),
-                name="one_deployment_oauth_app",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.integration} OAuth app ({self.workspace or 'all workspaces'})"
 
 
 class ConnectionQuerySet(models.QuerySet):

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 
+from hub.connections.oauth_apps import OAuthApp
 from integrations import http
 from integrations.base import Integration, IntegrationError, TokenSet
 
@@ -79,8 +80,6 @@ def env_credentials(integration: Integration) -> ClientCredentials | None:
 
 def client_credentials(integration: Integration, workspace) -> ClientCredentials:
     """The environment wins; then this workspace's OAuth app; then a deployment-wide one."""
-    from hub.connections.models import OAuthApp
-
     found = env_credentials(integration)
     if found:
         return found

@@ -1,6 +1,9 @@
 """Token refresh (single-flight), breaking, testing and disconnecting connections.
 
-Plain functions over ``Connection``; views, Celery tasks and the engine all call these.
+Plain functions over a ``Connection``; views, Celery tasks and the engine all call these,
+mostly through the model's own methods (``fresh_token``, ``refresh``, ``mark_broken``). They
+work on the instance they are given (``type(conn)`` for queries) and import no model, so the
+model can hand its token work to them without an import cycle.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from django.utils import timezone
 
 from hub.accounts.models import audit
 from hub.connections import oauth
-from hub.connections.models import Connection
 from hub.connections.signals import connection_broken
 from integrations.base import IntegrationError
 
@@ -41,7 +43,7 @@ WAIT_SECONDS = 45
 POLL_SECONDS = 0.05
 
 
-def refresh_connection(conn: Connection, *, force: bool = False) -> str:
+def refresh_connection(conn, *, force: bool = False) -> str:
     """See ``Connection.refresh``. Returns the access token to use.
 
     No transaction is open while the app's token endpoint answers: the refresh is claimed by
@@ -51,8 +53,8 @@ def refresh_connection(conn: Connection, *, force: bool = False) -> str:
     seen_version = conn.token_version
     give_up = time.monotonic() + WAIT_SECONDS
     while True:
-        row = Connection.objects.get(pk=conn.pk)
-        if row.status != Connection.Status.ACTIVE:
+        row = type(conn).objects.get(pk=conn.pk)
+        if row.status != row.Status.ACTIVE:
             conn.adopt(row)
             raise IntegrationError(row.unusable_message(), reauth=True, permanent=True)
         if row.token_version != seen_version and row.access_token:
@@ -95,31 +97,30 @@ def refresh_connection(conn: Connection, *, force: bool = False) -> str:
             return _broken(conn, row, _describe_refusal(exc.code))
         return _store(conn, row, tokens)
     finally:
-        Connection.objects.filter(pk=row.pk, refresh_claim=claim).update(
+        type(row).objects.filter(pk=row.pk, refresh_claim=claim).update(
             refresh_claim="", refresh_claimed_until=None
         )
 
 
-def _claim(row: Connection) -> str:
+def _claim(row) -> str:
     """Claim the refresh of ``row`` unless someone refreshed since it was read or holds a
     live claim. Returns the claim's id, or "" when not claimed."""
     claim = uuid.uuid4().hex
     now = timezone.now()
     claimed = (
-        Connection.objects.filter(
-            pk=row.pk, status=Connection.Status.ACTIVE, token_version=row.token_version
-        )
+        type(row)
+        .objects.filter(pk=row.pk, status=row.Status.ACTIVE, token_version=row.token_version)
         .filter(Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now))
         .update(refresh_claim=claim, refresh_claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
     )
     return claim if claimed else ""
 
 
-def _store(conn: Connection, row: Connection, tokens) -> str:
+def _store(conn, row, tokens) -> str:
     """Save what the token endpoint issued, in a short transaction of its own."""
     with transaction.atomic():
-        fresh = Connection.objects.select_for_update().get(pk=row.pk)
-        if fresh.status != Connection.Status.ACTIVE:
+        fresh = type(row).objects.select_for_update().get(pk=row.pk)
+        if fresh.status != fresh.Status.ACTIVE:
             # Disconnected or broken while the app answered: the new token is not put back.
             conn.adopt(fresh)
             raise IntegrationError(fresh.unusable_message(), reauth=True, permanent=True)
@@ -135,7 +136,7 @@ def _store(conn: Connection, row: Connection, tokens) -> str:
     return fresh.access_token
 
 
-def _broken(conn: Connection, row: Connection, reason: str):
+def _broken(conn, row, reason: str):
     with transaction.atomic():
         changed = _set_broken(row, reason)
     conn.adopt(row)
@@ -144,16 +145,18 @@ def _broken(conn: Connection, row: Connection, reason: str):
     raise IntegrationError(row.unusable_message(), reauth=True, permanent=True)
 
 
-def _set_broken(conn: Connection, reason: str) -> bool:
-    changed = Connection.objects.filter(pk=conn.pk, status=Connection.Status.ACTIVE).update(
-        status=Connection.Status.NEEDS_RECONNECT, last_error=reason, updated_at=timezone.now()
+def _set_broken(conn, reason: str) -> bool:
+    changed = (
+        type(conn)
+        .objects.filter(pk=conn.pk, status=conn.Status.ACTIVE)
+        .update(status=conn.Status.NEEDS_RECONNECT, last_error=reason, updated_at=timezone.now())
     )
-    conn.status = Connection.Status.NEEDS_RECONNECT
+    conn.status = conn.Status.NEEDS_RECONNECT
     conn.last_error = reason
     return bool(changed)
 
 
-def mark_broken(conn: Connection, reason: str, *, actor=None) -> bool:
+def mark_broken(conn, reason: str, *, actor=None) -> bool:
     with transaction.atomic():
         changed = _set_broken(conn, reason)
     if changed:
@@ -161,7 +164,7 @@ def mark_broken(conn: Connection, reason: str, *, actor=None) -> bool:
     return changed
 
 
-def _notify_broken(conn: Connection, reason: str, *, actor, action: str) -> None:
+def _notify_broken(conn, reason: str, *, actor, action: str) -> None:
     audit(
         conn.workspace,
         actor,
@@ -187,27 +190,27 @@ def _notify_broken(conn: Connection, reason: str, *, actor, action: str) -> None
             admins,
             fail_silently=True,
         )
-    connection_broken.send(sender=Connection, connection=conn)
+    connection_broken.send(sender=type(conn), connection=conn)
 
 
-def check_connection(conn: Connection, actor=None) -> tuple[bool, str]:
+def check_connection(conn, actor=None) -> tuple[bool, str]:
     """Call the app's identity endpoint; record and return (ok, what it said)."""
     ok, message = False, ""
     try:
         try:
             message = conn.app.check(conn)
         except IntegrationError as exc:
-            if not exc.reauth or conn.status != Connection.Status.ACTIVE or not conn.can_refresh:
+            if not exc.reauth or conn.status != conn.Status.ACTIVE or not conn.can_refresh:
                 raise
             conn.refresh(force=True)
             message = conn.app.check(conn)
         ok = True
     except IntegrationError as exc:
         message = exc.message
-        if exc.reauth and conn.status == Connection.Status.ACTIVE:
+        if exc.reauth and conn.status == conn.Status.ACTIVE:
             mark_broken(conn, "The app no longer accepts this connection's access.", actor=actor)
     now = timezone.now()
-    Connection.objects.filter(pk=conn.pk).update(
+    type(conn).objects.filter(pk=conn.pk).update(
         last_checked_at=now, last_check_ok=ok, **({} if ok else {"last_error": message})
     )
     conn.last_checked_at, conn.last_check_ok = now, ok
@@ -216,7 +219,7 @@ def check_connection(conn: Connection, actor=None) -> tuple[bool, str]:
     return ok, message
 
 
-def disconnect(conn: Connection, actor) -> bool:
+def disconnect(conn, actor) -> bool:
     """Revoke at the app where it can, forget the secrets, keep the row and an audit record.
     Returns whether the app confirmed the revocation."""
     revoked = False
@@ -227,9 +230,9 @@ def disconnect(conn: Connection, actor) -> bool:
         except IntegrationError as exc:
             log.warning("Revoking connection %s at the app failed: %s", conn.pk, exc.message)
     with transaction.atomic():
-        row = Connection.objects.select_for_update().get(pk=conn.pk)
+        row = type(conn).objects.select_for_update().get(pk=conn.pk)
         row.forget_secrets()
-        row.status = Connection.Status.DISCONNECTED
+        row.status = row.Status.DISCONNECTED
         row.token_version += 1
         row.last_error = ""
         row.save()
@@ -244,30 +247,3 @@ def disconnect(conn: Connection, actor) -> bool:
         revoked_at_app=revoked,
     )
     return revoked
-
-
-def refresh_due(within: timedelta = timedelta(minutes=15)) -> list[int]:
-    """Ids of active connections whose tokens expire soon and can be refreshed."""
-    soon = timezone.now() + within
-    return list(
-        Connection.objects.filter(
-            status=Connection.Status.ACTIVE,
-            kind=Connection.Kind.OAUTH,
-            expires_at__isnull=False,
-            expires_at__lte=soon,
-        ).values_list("pk", flat=True)
-    )
-
-
-def refresh_one(connection_id: int, within: timedelta = timedelta(minutes=15)) -> str:
-    """Refresh one connection if it still expires soon. Returns what happened, for logs."""
-    conn = Connection.objects.filter(pk=connection_id).first()
-    if conn is None or conn.status != Connection.Status.ACTIVE:
-        return "skipped"
-    if not conn.expires_soon(within) or not conn.can_refresh:
-        return "not due"
-    try:
-        conn.refresh(force=True)
-    except IntegrationError as exc:
-        return "broken" if exc.reauth else "failed"
-    return "refreshed"

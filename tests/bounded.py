@@ -4,7 +4,7 @@ A test of "this finishes quickly" asserts a count that does not depend on the ma
 load: the lines executed (every frame, this thread), stopped with ``TooMuchWork`` as soon as
 the bound is passed, so a regression fails at once instead of running on. Work inside one C
 call (``str.upper`` on a long text) counts as one line; the mapping budget counts that
-separately (``hub.mapping.values.Budget.work``).
+separately (``hub.mapping.budget.Budget.work``).
 """
 
 from __future__ import annotations

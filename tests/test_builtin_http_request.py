@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from integrations.base import Context, IntegrationError
-from integrations.builtin import http_request
-from integrations.builtin.http_request import ACTION, check_url, refusal
+from integrations.builtin.http_request import ACTION, addresses, transport
+from integrations.builtin.http_request.addresses import check_url, refusal
 
 REAL_CONNECT = socket.socket.connect
 REAL_GETADDRINFO = socket.getaddrinfo
-SETTINGS_ALLOWLIST = http_request.allowlist
+SETTINGS_ALLOWLIST = addresses.allowlist
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -146,7 +146,7 @@ def guard(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["127.0.0.1"])
     Handler.seen = []
     Handler.written = []
     return attempts
@@ -238,8 +238,8 @@ def test_redirect_within_allowed_hosts_is_followed(server):
 
 
 def test_cross_host_redirect_drops_credentials(server, monkeypatch):
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1", "other.test"])
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["127.0.0.1", "other.test"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
     port = server.rsplit(":", 1)[1]
     out = call(
         url=f"{server}/redirect?to=http://other.test:{port}/json",
@@ -288,7 +288,7 @@ def test_500_is_retryable(server):
 
 
 def test_response_size_cap(server, monkeypatch):
-    monkeypatch.setattr(http_request, "MAX_RESPONSE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 1024 * 1024)
     with pytest.raises(IntegrationError, match="larger than 1 MB"):
         call(url=f"{server}/big?size={2 * 1024 * 1024}")
     Handler.written = []
@@ -302,20 +302,20 @@ def test_response_size_cap(server, monkeypatch):
 
 
 def test_default_response_cap_is_5_mb(server):
-    assert http_request.MAX_RESPONSE_BYTES == 5 * 1024 * 1024
+    assert transport.MAX_RESPONSE_BYTES == 5 * 1024 * 1024
     with pytest.raises(IntegrationError, match="larger than 5 MB"):
         call(url=f"{server}/big?size={6 * 1024 * 1024}&nolength=1")
 
 
 def test_timeout_on_slow_server(server, monkeypatch):
-    monkeypatch.setattr(http_request, "TOTAL_TIMEOUT", 0.5)
+    monkeypatch.setattr(transport, "TOTAL_TIMEOUT", 0.5)
     with pytest.raises(IntegrationError, match=r"did not finish answering in 0\.5 s") as info:
         call(url=f"{server}/slow?s=3")
     assert info.value.retryable
 
 
 def test_total_timeout_on_dripping_server(server, monkeypatch):
-    monkeypatch.setattr(http_request, "TOTAL_TIMEOUT", 0.5)
+    monkeypatch.setattr(transport, "TOTAL_TIMEOUT", 0.5)
     with pytest.raises(IntegrationError, match=r"did not finish answering in 0\.5 s"):
         call(url=f"{server}/drip")
     # The server saw the client leave part way through the 1,000 bytes it meant to drip.
@@ -351,7 +351,7 @@ def test_bad_settings_are_permanent(config, words, guard):
 
 
 def test_loopback_refused_unless_allow_listed(server, guard, monkeypatch):
-    monkeypatch.setattr(http_request, "allowlist", lambda: [])
+    monkeypatch.setattr(addresses, "allowlist", lambda: [])
     message = refused(f"{server}/json", guard)
     assert "loopback" in message and "An admin can allow it" in message
 
@@ -406,21 +406,21 @@ def test_unusual_ip_spellings_refused(url, guard):
 
 
 def test_metadata_refused_even_when_allow_listed(guard, monkeypatch):
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["169.254.0.0/16", "0.0.0.0/0"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["169.254.0.0/16", "0.0.0.0/0"])
     message = refused("http://169.254.169.254/", guard)
     assert "metadata" in message and "admin" not in message
     refused("http://metadata.google.internal/computeMetadata/v1/", guard, words="metadata")
 
 
 def test_hostname_resolving_to_loopback_refused(guard, monkeypatch):
-    monkeypatch.setattr(http_request, "allowlist", lambda: [])
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: [])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
     message = refused("http://innocent.test/", guard)
     assert "“innocent.test” (127.0.0.1)" in message
 
 
 def test_any_bad_record_refuses_the_host(guard, monkeypatch):
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["93.184.216.34", "10.1.1.1"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.216.34", "10.1.1.1"])
     refused("http://mixed.test/", guard)
 
 
@@ -428,7 +428,7 @@ def test_unresolvable_host_is_retryable(guard, monkeypatch):
     def fail(host, port):
         raise socket.gaierror("no such host")
 
-    monkeypatch.setattr(http_request, "resolve", fail)
+    monkeypatch.setattr(addresses, "resolve", fail)
     with pytest.raises(IntegrationError, match="Could not find") as info:
         call(url="http://nowhere.test/")
     assert info.value.retryable
@@ -452,8 +452,8 @@ def test_dns_rebinding_cannot_switch_the_address(server, guard, monkeypatch):
     """The name is resolved once, checked, and the connection goes to that address even if a
     second lookup would answer differently."""
     answers = iter([["127.0.0.1"], ["10.0.0.1"], ["10.0.0.1"]])
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1"])
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: next(answers))
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: next(answers))
     port = server.rsplit(":", 1)[1]
     out = call(url=f"http://rebind.test:{port}/json")
     assert out["json"]["host"] == f"rebind.test:{port}"
@@ -478,17 +478,17 @@ def test_malformed_urls_refused(url, words, guard):
 
 
 def test_allow_listed_network_and_host_names(monkeypatch):
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["10.2.3.4"])
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["10.0.0.0/8"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["10.2.3.4"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["10.0.0.0/8"])
     assert check_url("http://intranet.test/").ip == "10.2.3.4"
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["*.corp.test"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["*.corp.test"])
     assert check_url("https://wiki.corp.test/").ip == "10.2.3.4"
     with pytest.raises(IntegrationError):
         check_url("https://wiki.other.test/")
 
 
 def test_public_addresses_pass_the_check_without_connecting(guard, monkeypatch):
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.216.34"])
     target = check_url("https://example.test/path")
     assert (target.host, target.port, target.ip) == ("example.test", 443, "93.184.216.34")
     assert check_url("http://[2606:2800:220:1:248:1893:25c8:1946]/").ip.startswith("2606:")
@@ -510,7 +510,7 @@ def test_settings_allowlist_reads_django_lazily():
 
 
 def test_pinned_tls_connection_keeps_the_host_name_for_sni():
-    session = http_request.pinned_session("127.0.0.1")
+    session = transport.pinned_session("127.0.0.1")
     adapter = session.get_adapter("https://example.test/")
     pool = adapter.poolmanager.connection_from_url("https://example.test/")
     conn = pool._new_conn()
@@ -552,16 +552,16 @@ def test_https_is_pinned_and_still_verifies_the_host_name(tmp_path, monkeypatch,
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     port = httpd.server_address[1]
-    real_session = http_request.pinned_session
+    real_session = transport.pinned_session
 
     def trusting(ip, *args, **kwargs):
         session = real_session(ip, *args, **kwargs)
         session.verify = str(cert)
         return session
 
-    monkeypatch.setattr(http_request, "pinned_session", trusting)
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1"])
+    monkeypatch.setattr(transport, "pinned_session", trusting)
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["127.0.0.1"])
     try:
         out = call(url=f"https://pinned.test:{port}/json")
         assert out["json"]["host"] == f"pinned.test:{port}"

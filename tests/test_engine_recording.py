@@ -14,7 +14,7 @@ from hub.engine import executor
 from hub.engine.executor import execute
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import start_run
-from hub.mapping.template import MappingError, render
+from hub.mapping import MappingError, render
 from tests.conftest import make_recipe, using_postgres
 
 

@@ -14,8 +14,8 @@ import threading
 import pytest
 
 from integrations.base import Context, IntegrationError
-from integrations.builtin import http_request
-from integrations.builtin.http_request import ACTION, check_url
+from integrations.builtin.http_request import ACTION, addresses, transport
+from integrations.builtin.http_request.addresses import check_url
 
 REAL_CONNECT = socket.socket.connect
 # Far more header bytes than a client could take in before its deadline, so a server that
@@ -34,7 +34,7 @@ def guard(monkeypatch):
         return REAL_CONNECT(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["127.0.0.1"])
     return attempts
 
 
@@ -92,7 +92,7 @@ class DribblingServer:
 
 
 def test_headers_sent_slowly_are_cut_off_at_the_time_limit(monkeypatch):
-    monkeypatch.setattr(http_request, "TOTAL_TIMEOUT", 0.3)
+    monkeypatch.setattr(transport, "TOTAL_TIMEOUT", 0.3)
     server = DribblingServer()
     try:
         with pytest.raises(IntegrationError, match=r"did not finish answering in 0\.3 s") as info:
@@ -119,16 +119,16 @@ def test_tls_headers_sent_slowly_are_cut_off_at_the_time_limit(tmp_path, monkeyp
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = DribblingServer(context)
-    real_session = http_request.pinned_session
+    real_session = transport.pinned_session
 
     def trusting(ip, *args, **kwargs):
         session = real_session(ip, *args, **kwargs)
         session.verify = str(cert)
         return session
 
-    monkeypatch.setattr(http_request, "pinned_session", trusting)
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
-    monkeypatch.setattr(http_request, "TOTAL_TIMEOUT", 0.5)
+    monkeypatch.setattr(transport, "pinned_session", trusting)
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(transport, "TOTAL_TIMEOUT", 0.5)
     try:
         with pytest.raises(IntegrationError, match=r"did not finish answering in 0\.5 s"):
             call(url=f"https://slow.test:{server.port}/")
@@ -156,20 +156,20 @@ def test_metadata_refused_in_ipv6_spellings_even_when_everything_is_allowed(
     address, guard, monkeypatch
 ):
     monkeypatch.setattr(
-        http_request, "allowlist", lambda: ["::/0", "0.0.0.0/0", "::ffff:0:0/96", "*.test"]
+        addresses, "allowlist", lambda: ["::/0", "0.0.0.0/0", "::ffff:0:0/96", "*.test"]
     )
     with pytest.raises(IntegrationError) as info:
         call(url=f"http://[{address}]/latest/meta-data/")
     assert info.value.permanent
     assert "metadata" in info.value.message and "admin" not in info.value.message
     # An allowed host name that resolves to it is refused too.
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: [address])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: [address])
     with pytest.raises(IntegrationError, match="metadata"):
         check_url("http://innocent.test/")
     assert guard == [], "a metadata address must never be connected to"
 
 
 def test_an_allowed_mapped_private_address_is_still_allowed(monkeypatch):
-    monkeypatch.setattr(http_request, "allowlist", lambda: ["::ffff:10.0.0.0/104"])
+    monkeypatch.setattr(addresses, "allowlist", lambda: ["::ffff:10.0.0.0/104"])
     mapped = ipaddress.ip_address("::ffff:10.1.2.3")
     assert check_url("http://[::ffff:10.1.2.3]/").ip == str(mapped)

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.mapping.template import (
-    FILTERS,
+from hub.mapping import (
     MappingError,
     Reference,
     check,
@@ -11,6 +10,7 @@ from hub.mapping.template import (
     references,
     render,
 )
+from hub.mapping.filters import FILTERS
 from tests.bounded import lines_run
 
 DATA = {

@@ -12,10 +12,8 @@ import pytest
 from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
-from hub.mapping import filters
-from hub.mapping import template as mapping
-from hub.mapping.template import MappingError, render
-from hub.mapping.values import MAX_WORK_CHARS
+from hub.mapping import MappingError, filters, render
+from hub.mapping.budget import MAX_WORK_CHARS, Budget
 from tests.conftest import make_recipe
 
 # The reproduction: one ~20 KB field, 100 references with 19 filters each, over a
@@ -107,13 +105,13 @@ def test_cheap_filters_are_not_charged_for_data_they_do_not_read():
     field = " ".join(
         "{{ trigger.body | length }}{{ trigger.body | truncate:3 }}" for _ in range(50)
     )
-    budget = mapping.Budget()
+    budget = Budget()
     render(field, DATA, budget=budget)
     assert budget.work < 100_000
 
 
 def test_the_work_counted_by_the_budget_matches_what_filters_do(filter_work):
-    budget = mapping.Budget()
+    budget = Budget()
     render("{{ trigger.body | upper | lower | length }}", DATA, budget=budget)
     assert filter_work["calls"] == 3
     # upper and lower each read and wrote 1 MB.

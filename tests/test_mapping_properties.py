@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.mapping.template import FILTERS, MappingError, check, references, render
+from hub.mapping import MappingError, check, references, render
+from hub.mapping.filters import FILTERS
 from tests.bounded import lines_run
 
 json_scalars = (

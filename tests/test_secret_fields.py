@@ -207,9 +207,9 @@ def test_a_plain_secret_in_a_draft_is_sealed_when_published(server, workspace):
 
 def test_custom_sign_in_header_is_sent_and_dropped_on_a_cross_host_redirect(server, monkeypatch):
     from integrations.base import Context
-    from integrations.builtin import http_request
+    from integrations.builtin.http_request import addresses
 
-    monkeypatch.setattr(http_request, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
     config = {
         "url": f"{server}/json",
         "auth_header": "X-Api-Key",

@@ -36,8 +36,7 @@ from django.utils import timezone
 from hub.engine import secrets
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepOutput, StepRun
-from hub.mapping.template import render
-from hub.mapping.values import MappingError
+from hub.mapping import MappingError, render
 from integrations import registry
 from integrations.base import Context, IntegrationError, StopRun, WaitUntil
 from integrations.builtin.structure import STRUCTURAL, choose_branch, loop_items

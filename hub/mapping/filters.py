@@ -1,4 +1,4 @@
-"""The fixed registry of filters the mapping language offers (see ``hub.mapping.template``)."""
+"""The fixed registry of filters the mapping language offers (see ``hub.mapping``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from hub.mapping.budget import MAX_LIST_ITEMS, MAX_OUTPUT_CHARS, Budget
 from hub.mapping.values import (
-    MAX_LIST_ITEMS,
-    MAX_OUTPUT_CHARS,
-    Budget,
     Missing,
     kind,
     parse_datetime,

@@ -1,5 +1,6 @@
-"""Plain JSON values as the mapping language sees them: the limits, the one error type,
-text conversion, bounded copying and lookups that only ever go into dicts and lists."""
+"""Plain JSON values as the mapping language sees them: text conversion, bounded copying,
+lookups that only ever go into dicts and lists (with a did-you-mean for a near miss), and
+the dates, time zones and HTML the filters and built-in steps read."""
 
 from __future__ import annotations
 
@@ -13,62 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-MAX_TEMPLATE_CHARS = 100_000
-MAX_REFERENCES = 100
-MAX_FILTERS = 20
-MAX_PATH_SEGMENTS = 50
-MAX_CONFIG_DEPTH = 32
-MAX_CONFIG_NODES = 10_000
-MAX_VALUE_DEPTH = 64
-MAX_OUTPUT_CHARS = 1_000_000
-MAX_LIST_ITEMS = 100_000
-# The work one step's fields may take: characters the filters read and write, plus what the
-# render produces. Twenty times the output cap lets several filters go over a 1 MB value.
-MAX_WORK_CHARS = 20_000_000
+from hub.mapping.budget import MAX_VALUE_DEPTH, Budget, scalar_size
+from hub.mapping.errors import NOT_FINITE, MappingError
 
 Segment = str | int
 
 _SEGMENT = re.compile(r"[\w-]+")
-
-
-class MappingError(ValueError):
-    """A template could not be read or rendered.
-
-    ``message`` says what is wrong; ``field`` is the config field it was found in (dotted,
-    e.g. ``blocks.0.text``) and ``step`` the step's key, when known. ``str()`` puts them
-    together: ``Step “notify”, field “text”: there is no “steps.sumarize” — …``.
-    """
-
-    def __init__(self, message: str, field: str | None = None, *, step: str | None = None):
-        self.message = message
-        self.field = field
-        self.step = step
-        super().__init__(self._full())
-
-    def _full(self) -> str:
-        where = []
-        if self.step:
-            where.append(f"Step “{self.step}”")
-        if self.field:
-            where.append(f"field “{self.field}”")
-        prefix = ", ".join(where)
-        if prefix:
-            prefix = prefix[0].upper() + prefix[1:]
-            return f"{prefix}: {self.message}"
-        return self.message
-
-    def located(self, field: str | None = None, step: str | None = None) -> MappingError:
-        return MappingError(self.message, self.field or field, step=self.step or step)
-
-
-# --------------------------------------------------------------------------- values
-
-Segment = str | int
-
-_NAME = re.compile(r"[^\W\d][\w-]*")
-_SEGMENT = re.compile(r"[\w-]+")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?\Z")
-_DUNDER = re.compile(r"__\w*__\Z")
 
 
 def dotted(path: Iterable[Segment]) -> str:
@@ -90,43 +41,6 @@ class Missing:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-
-
-class Budget:
-    """What one render may produce (``remaining``) and the work it may take (``work``, in
-    characters read and written: what it produces counts as work too)."""
-
-    def __init__(self, limit: int = MAX_OUTPUT_CHARS, work_limit: int = MAX_WORK_CHARS) -> None:
-        self.remaining = limit
-        self.work = 0
-        self.work_limit = work_limit
-
-    def spend(self, n: int) -> None:
-        self.remaining -= n
-        if self.remaining < 0:
-            raise MappingError(
-                f"The result is larger than {MAX_OUTPUT_CHARS:,} characters; "
-                "use a filter such as truncate to shorten it."
-            )
-        self.charge(n)
-
-    def charge(self, n: int) -> None:
-        """Count work about to be done; refuse it, before it is done, past the limit."""
-        if self.work + n > self.work_limit:
-            raise MappingError(
-                f"This takes more work than a step's fields may: its filters would go through "
-                f"more than {self.work_limit:,} characters. Shorten large data first (for "
-                "example with truncate), or use fewer filters over it."
-            )
-        self.work += n
-
-
-def weight(value: Any) -> int:
-    """How much a filter reads or writes when it goes through ``value``: characters of text,
-    items of a list or object (what they hold is counted where it is turned into text)."""
-    if isinstance(value, str | list | tuple | dict):
-        return len(value)
-    return 1
 
 
 def plain(value: Any, budget: Budget | None = None) -> Any:
@@ -171,24 +85,6 @@ def plain(value: Any, budget: Budget | None = None) -> Any:
     return root[0]
 
 
-def scalar_size(value: Any) -> int:
-    if value is None or isinstance(value, bool):
-        return 5
-    if isinstance(value, str):
-        return len(value) + 2
-    if isinstance(value, int):
-        return max(1, value.bit_length() // 3)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise MappingError(_NOT_FINITE)
-        return 24
-    raise MappingError(f"This value is not plain data ({type(value).__name__}).")
-
-
-# NaN and infinity are not JSON: no step can send them and no database column holds them.
-_NOT_FINITE = "This value is not a finite number (NaN or infinity)."
-
-
 def to_json(value: Any, budget: Budget | None = None) -> str:
     copy = plain(value, budget)
     try:
@@ -213,7 +109,7 @@ def to_text(value: Any, budget: Budget | None = None) -> str:
             raise MappingError("This number is too long to write as text.") from None
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise MappingError(_NOT_FINITE)
+            raise MappingError(NOT_FINITE)
         # 3.0 reads as "3" to a member; larger or fractional values keep Python's shortest form.
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))

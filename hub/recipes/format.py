@@ -214,7 +214,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
     """Every problem of a normalized document, checked against the integrations' field
     declarations and the mapping language. ``connection_labels`` maps app slug to the labels
     of the workspace's connections; None skips the connection check."""
-    from hub.mapping import template as mapping
+    from hub import mapping
 
     problems: list[Problem] = []
     steps = document["steps"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hub.mapping.values import parse_datetime, to_text, zone
+from hub.mapping import parse_datetime, to_text, zone
 from integrations.base import (
     Action,
     Choice,

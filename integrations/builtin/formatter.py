@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hub.mapping.values import MappingError, parse_datetime, strip_html, to_text, zone
+from hub.mapping import MappingError, parse_datetime, strip_html, to_text, zone
 from integrations.base import Action, Choice, Context, Field, IntegrationError, OutputField
 
 MAX_INPUT_CHARS = 1_000_000

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hub.mapping import template as mapping
+from hub import mapping
 from integrations import registry
 from integrations.base import OAuthSpec
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "hub.connections",
     "hub.recipes",
     "hub.engine",
+    "hub.web",
 ]
 
 MIDDLEWARE = [
@@ -104,11 +105,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "hub.accounts.middleware.CurrentWorkspaceMiddleware",
-    "hub.middleware.FriendlyMethodNotAllowedMiddleware",
+    "hub.web.middleware.CurrentWorkspaceMiddleware",
+    "hub.web.middleware.FriendlyMethodNotAllowedMiddleware",
 ]
 
-ROOT_URLCONF = "hub.urls"
+ROOT_URLCONF = "hub.web.urls"
 WSGI_APPLICATION = "hub.wsgi.application"
 
 TEMPLATES = [
@@ -121,8 +122,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "hub.accounts.context_processors.workspace",
-                "hub.connections.context_processors.broken_connections",
+                "hub.web.context_processors.workspace",
+                "hub.web.context_processors.broken_connections",
             ],
         },
     },
@@ -166,7 +167,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_ADAPTER = "hub.accounts.adapter.AccountAdapter"
+ACCOUNT_ADAPTER = "hub.web.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 HUB_OPEN_SIGNUP = env_bool("HUB_OPEN_SIGNUP", default=False)

@@ -1,4 +1,4 @@
-from hub.engine.templatetags.data_view import MAX_ITEMS, data_view
+from hub.web.templatetags.data_view import MAX_ITEMS, data_view
 
 
 def test_fields_are_shown_with_readable_labels():

@@ -215,7 +215,7 @@ def test_python_messages_translate_with_their_values():
 
 
 def test_server_error_page_follows_the_active_language(rf):
-    from hub.views import server_error
+    from hub.web.errors import server_error
 
     with translation.override("ko"):
         html = server_error(rf.get("/")).content.decode()

@@ -85,7 +85,7 @@ def test_content_length_bodies_still_work(web, hook_recipe):
 def test_chunked_body_on_a_server_that_cannot_frame_it_is_411(rf, hook_recipe):
     """A server that passes chunked framing through undecoded (runserver) cannot say where the
     body ends: the sender is told to send a length, rather than the body being lost."""
-    from hub.engine.webhooks import catch
+    from hub.web.webhooks import catch
 
     request = rf.post(
         hook_path(hook_recipe), data=b"", content_type="application/json",

@@ -236,7 +236,7 @@ def test_dates_are_whole_and_durations_read_as_durations(member_client, greeter)
 
 
 def test_durations_of_minutes_and_hours():
-    from hub.engine.templatetags.when import duration
+    from hub.web.templatetags.when import duration
 
     assert [duration(ms) for ms in (0, 850, 21_000, 125_000, 3_720_000)] == [
         "0 ms",

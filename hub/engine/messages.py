@@ -6,7 +6,7 @@ string marked with ``gettext_noop`` (the msgid) and its parameters, serialised a
 ``{"text": …, "params": {…}}`` in a field beside the English text (``Run.error_message``
 beside ``Run.error``). The text field keeps the English sentence for the command line, logs
 and rows written before messages existed; pages render the JSON in the reader's language
-(``{{ run.error_message|translated:run.error }}``, ``hub.engine.templatetags.stored_messages``).
+(``{{ run.error_message|translated:run.error }}``, ``hub.web.templatetags.stored_messages``).
 
 A parameter is plain data (text, a number) or another Message, which is translated too. Text
 that comes from elsewhere — an app's own error, a step key, a label — is a parameter and is

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.http import HttpResponseNotAllowed
 from django.utils.functional import SimpleLazyObject
 
 from hub.accounts.models import Membership
+from hub.web.errors import method_not_allowed
 
 SESSION_KEY = "workspace_id"
 
@@ -36,3 +38,17 @@ class CurrentWorkspaceMiddleware:
             lambda: request.membership.workspace if request.membership else None
         )
         return self.get_response(request)
+
+
+class FriendlyMethodNotAllowedMiddleware:
+    """Django answers a wrong method (require_POST) with an empty 405; this gives it the
+    site's layout and a sentence. Last in MIDDLEWARE, so the page knows the workspace."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed) and not response.content:
+            return method_not_allowed(request, response)
+        return response

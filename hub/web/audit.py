@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hub.accounts.decorators import admin_required
 from hub.accounts.models import AuditEvent, User
+from hub.web.decorators import admin_required
 
 ACTION_NAMES = {
     "connection.connected": _("Connected an app"),

@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import member_required
 from hub.engine.models import RetentionPolicy, Run
 from hub.engine.runs import RunError, cancel, replay
 from hub.engine.sweeper import retention_days
 from hub.recipes import access
+from hub.web.decorators import member_required
 
 
 def _pretty(value) -> str:

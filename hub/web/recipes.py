@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import member_required
 from hub.engine import secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
@@ -37,6 +36,7 @@ from hub.recipes.services import (
     set_paused,
     set_secret,
 )
+from hub.web.decorators import member_required
 
 
 def visible_runs(request, runs):

@@ -1,7 +1,6 @@
-"""Connection pages: the list, app setup, the OAuth round trip, one connection's page.
-
-Admins set up OAuth apps and connect, reconnect, test and disconnect accounts. Members see
-the connections they may use (and may test them); they cannot connect their own accounts.
+"""Connecting an account: an OAuth app's setup page (client ID and secret), then the round
+trip — connect sends the admin to the app, callback takes the code back and saves the
+connection. Members cannot connect their own accounts.
 """
 
 from __future__ import annotations
@@ -15,11 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import admin_required, member_required, require_admin
 from hub.accounts.models import audit
-from hub.connections import oauth, vault
-from hub.connections.forms import ConnectionSettingsForm, OAuthAppForm
+from hub.connections import oauth
 from hub.connections.models import Connection, OAuthApp
+from hub.web.decorators import admin_required, member_required, require_admin
+from hub.web.forms import OAuthAppForm
 from integrations import registry
 from integrations.base import Account, Integration, IntegrationError, TokenSet
 
@@ -30,42 +29,6 @@ def _integration(slug: str) -> Integration:
     if slug not in registry.connected_by("oauth"):
         raise Http404
     return registry.get(slug)
-
-
-def _app_rows(workspace) -> list[dict]:
-    rows = []
-    for slug in registry.connected_by("oauth"):
-        integration = registry.get(slug)
-        try:
-            creds = oauth.client_credentials(integration, workspace)
-        except oauth.NotConfigured:
-            creds = None
-        rows.append({"integration": integration, "configured": creds is not None})
-    return rows
-
-
-@member_required
-def connection_list(request):
-    workspace = request.workspace
-    connections = (
-        Connection.objects.usable_by(request.user, workspace)
-        .exclude(status=Connection.Status.DISCONNECTED)
-        .select_related("created_by")
-    )
-    disconnected = []
-    if request.membership.is_admin:
-        disconnected = Connection.objects.for_workspace(workspace).filter(
-            status=Connection.Status.DISCONNECTED
-        )
-    return render(
-        request,
-        "connections/list.html",
-        {
-            "connections": connections,
-            "disconnected": disconnected,
-            "apps": _app_rows(workspace) if request.membership.is_admin else [],
-        },
-    )
 
 
 @admin_required
@@ -333,91 +296,3 @@ def save_connection(
         account=account.label,
     )
     return conn, created
-
-
-def _visible_connection(request, pk: int) -> Connection:
-    qs = Connection.objects.usable_by(request.user, request.workspace)
-    return get_object_or_404(qs, pk=pk)
-
-
-@member_required
-def detail(request, pk: int):
-    conn = _visible_connection(request, pk)
-    form = None
-    if request.membership.is_admin:
-        form = ConnectionSettingsForm(instance=conn)
-    return render(
-        request,
-        "connections/detail.html",
-        {"conn": conn, "integration": conn.app, "form": form},
-    )
-
-
-@member_required
-@require_POST
-def update_settings(request, pk: int):
-    conn = get_object_or_404(Connection, pk=pk, workspace=request.workspace)
-    require_admin(request)
-    old_label = conn.label
-    form = ConnectionSettingsForm(request.POST, instance=conn)
-    if not form.is_valid():
-        return render(
-            request,
-            "connections/detail.html",
-            {"conn": Connection.objects.get(pk=pk), "integration": conn.app, "form": form},
-            status=400,
-        )
-    form.save()
-    audit(
-        request.workspace,
-        request.user,
-        "connection.changed",
-        conn.label,
-        connection_id=conn.pk,
-        old_label=old_label,
-        shared_with_all=conn.shared_with_all,
-        allowed=sorted(u.email for u in conn.allowed_users.all()),
-    )
-    messages.success(request, _("Saved."))
-    return redirect("connection_detail", pk=conn.pk)
-
-
-@member_required
-@require_POST
-def test(request, pk: int):
-    conn = _visible_connection(request, pk)
-    if conn.status == Connection.Status.DISCONNECTED:
-        messages.error(request, conn.unusable_message())
-        return redirect("connection_detail", pk=pk)
-    ok, message = vault.check_connection(conn, actor=request.user)
-    if ok:
-        messages.success(request, message)
-    else:
-        messages.error(request, _("The test failed: %(why)s") % {"why": message})
-    return redirect("connection_detail", pk=pk)
-
-
-@member_required
-@require_POST
-def disconnect(request, pk: int):
-    conn = get_object_or_404(Connection, pk=pk, workspace=request.workspace)
-    require_admin(request)
-    if conn.status == Connection.Status.DISCONNECTED:
-        return redirect("connection_detail", pk=pk)
-    revoked = vault.disconnect(conn, request.user)
-    if revoked:
-        messages.success(
-            request,
-            _("“%(label)s” is disconnected and %(app)s has withdrawn its access.")
-            % {"label": conn.label, "app": conn.app.name},
-        )
-    else:
-        messages.success(
-            request,
-            _(
-                "“%(label)s” is disconnected and its keys are deleted here. %(app)s has no way "
-                "for the hub to withdraw access, so also remove the app in %(app)s's settings."
-            )
-            % {"label": conn.label, "app": conn.app.name},
-        )
-    return redirect("connection_detail", pk=pk)

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.accounts.decorators import admin_required, member_required, require_admin
-from hub.accounts.forms import AcceptInviteForm, InviteForm, RoleForm
-from hub.accounts.middleware import SESSION_KEY
 from hub.accounts.models import Invite, Membership, User, audit
+from hub.web.decorators import admin_required, member_required, require_admin
+from hub.web.forms import AcceptInviteForm, InviteForm, RoleForm
+from hub.web.middleware import SESSION_KEY
 
 
 def _members_page(request, form: InviteForm, status: int = 200):

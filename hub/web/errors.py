@@ -1,21 +1,8 @@
+"""The error pages: handler400/403/404/500 of the URL table, and the friendly 405."""
+
 from django.http import HttpResponseNotAllowed, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-
-from hub.accounts.decorators import member_required
-from hub.accounts.models import Membership, Workspace
-
-
-@member_required
-def home(request):
-    workspace: Workspace = request.workspace
-    return render(
-        request,
-        "home.html",
-        {
-            "member_count": Membership.objects.filter(workspace=workspace).count(),
-        },
-    )
 
 
 def bad_request(request, exception=None):

@@ -3,9 +3,9 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from hub.accounts.decorators import admin_required
 from hub.system.health import run_checks
 from hub.system.models import Heartbeat
+from hub.web.decorators import admin_required
 
 
 @never_cache

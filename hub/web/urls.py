@@ -1,0 +1,72 @@
+"""Every address of the hub. Paths and names are public (webhook and OAuth redirect URLs,
+bookmarks, reverse() everywhere): change neither without a redirect."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from hub.web import audit, connections, home, members, oauth, recipes, runs, system, webhooks
+
+connection_urls = [
+    path("", connections.connection_list, name="connections"),
+    path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
+    path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
+    path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),
+    path("<int:pk>/", connections.detail, name="connection_detail"),
+    path("<int:pk>/settings/", connections.update_settings, name="connection_settings"),
+    path("<int:pk>/test/", connections.test, name="connection_test"),
+    path("<int:pk>/disconnect/", connections.disconnect, name="connection_disconnect"),
+]
+
+recipe_urls = [
+    path("", recipes.recipe_list, name="recipes"),
+    path("import/", recipes.import_file, name="recipe_import"),
+    path("<int:pk>/", recipes.recipe_detail, name="recipe_detail"),
+    path("<int:pk>/run/", recipes.run_now, name="recipe_run"),
+    path("<int:pk>/publish/", recipes.publish, name="recipe_publish"),
+    path("<int:pk>/pause/", recipes.pause, name="recipe_pause"),
+    path("<int:pk>/secret/", recipes.secret, name="recipe_secret"),
+    path("<int:pk>/delete/", recipes.delete, name="recipe_delete"),
+]
+
+run_urls = [
+    path("", runs.run_list, name="runs"),
+    path("retention/", runs.retention, name="run_retention"),
+    path("<int:pk>/", runs.run_detail, name="run_detail"),
+    path("<int:pk>/cancel/", runs.run_cancel, name="run_cancel"),
+    path("<int:pk>/replay/", runs.run_replay, name="run_replay"),
+]
+
+member_urls = [
+    path("members/", members.members, name="members"),
+    path("audit/", audit.audit_log, name="audit_log"),
+    path("members/invite/", members.invite, name="invite_member"),
+    path("members/invites/<int:invite_id>/revoke/", members.revoke_invite, name="revoke_invite"),
+    path("members/<int:membership_id>/role/", members.change_role, name="change_role"),
+    path("members/<int:membership_id>/remove/", members.remove_member, name="remove_member"),
+    path("workspace/switch/", members.switch_workspace, name="switch_workspace"),
+    path("invites/<str:token>/", members.accept_invite, name="accept_invite"),
+]
+
+system_urls = [
+    path("healthz", system.healthz, name="healthz"),
+    path("system/", system.status, name="system_status"),
+]
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("connections/", include(connection_urls)),
+    path("recipes/", include(recipe_urls)),
+    path("runs/", include(run_urls)),
+    path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
+    path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
+    path("", include(member_urls)),
+    path("", include(system_urls)),
+    path("django-admin/", admin.site.urls),
+]
+
+handler400 = "hub.web.errors.bad_request"
+handler403 = "hub.web.errors.permission_denied"
+handler404 = "hub.web.errors.page_not_found"
+handler500 = "hub.web.errors.server_error"

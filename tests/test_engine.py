@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hub.engine import executor
+from hub.engine import leases, step_attempt, step_record, timeouts
 from hub.engine.executor import execute
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import RunError, cancel, replay, start_run
@@ -18,14 +18,16 @@ from tests.conftest import make_recipe
 @pytest.fixture
 def sent(monkeypatch):
     """Messages handed to Celery: (run_id, countdown)."""
+    from hub.celery import app
     from hub.engine import tasks
 
     calls = []
-    monkeypatch.setattr(
-        tasks.execute_run,
-        "apply_async",
-        lambda args, **options: calls.append((args[0], options.get("countdown"))),
-    )
+
+    def send_task(name, args=None, kwargs=None, **options):
+        assert name == tasks.execute_run.name  # sent by name: the name is the task's
+        calls.append((args[0], options.get("countdown")))
+
+    monkeypatch.setattr(app, "send_task", send_task)
     return calls
 
 
@@ -81,7 +83,7 @@ def test_second_delivery_is_a_no_op(workspace, kit):
 def test_run_held_by_a_live_lease_is_not_executed_again(workspace, kit, sent):
     recipe = make_recipe(workspace, [{"key": "a", "app": "kit", "action": "echo", "config": {}}])
     run = start(recipe)
-    assert executor.claim(run.id, "other-worker")
+    assert leases.claim(run.id, "other-worker")
     assert execute(run.id) == "held-elsewhere"
     assert kit.calls == []
 
@@ -96,7 +98,7 @@ def test_resume_after_crash_skips_done_steps_and_marks_interrupted(workspace, ki
     )
     run = start(recipe)
     # A worker claimed it, finished step a, wrote b as running and died.
-    assert executor.claim(run.id, "dead-worker")
+    assert leases.claim(run.id, "dead-worker")
     now = timezone.now()
     StepRun.objects.create(
         run=run,
@@ -184,11 +186,11 @@ def test_retryable_error_parks_the_run_with_backoff_honouring_retry_after(
 def test_backoff_grows_with_jitter_and_a_cap(settings):
     settings.ENGINE_RETRY_BASE_SECONDS = 2
     settings.ENGINE_RETRY_MAX_SECONDS = 20
-    delays = [executor.backoff_seconds(n, None) for n in range(1, 8)]
+    delays = [step_attempt.backoff_seconds(n, None) for n in range(1, 8)]
     assert 1 <= delays[0] <= 2
     assert 4 <= delays[2] <= 8
     assert all(d <= 20 for d in delays)
-    assert executor.backoff_seconds(1, 30) == 30
+    assert step_attempt.backoff_seconds(1, 30) == 30
 
 
 def test_gives_up_after_max_attempts(workspace, kit, settings):
@@ -327,7 +329,7 @@ def test_cancel_running_run_stops_before_next_step(workspace, kit):
     renewals = []
 
     # The lease is renewed before each step that calls out: where the attempt's row is
-    # written (_renew_and_insert), and on its own (renew) when it runs low.
+    # written (step_record.renew_and_insert), and on its own (Execution.renew) when it runs low.
     def renew_then_cancel(original):
         def renew(self, *args, **kwargs):
             renewals.append(1)
@@ -337,14 +339,15 @@ def test_cancel_running_run_stops_before_next_step(workspace, kit):
 
         return renew
 
-    originals = {name: getattr(executor.Execution, name) for name in ("renew", "_renew_and_insert")}
-    for name, original in originals.items():
-        setattr(executor.Execution, name, renew_then_cancel(original))
+    targets = [(leases.Execution, "renew"), (step_record, "renew_and_insert")]
+    originals = {(target, name): getattr(target, name) for target, name in targets}
+    for (target, name), original in originals.items():
+        setattr(target, name, renew_then_cancel(original))
     try:
         assert execute(run.id) == "cancelled"
     finally:
-        for name, original in originals.items():
-            setattr(executor.Execution, name, original)
+        for (target, name), original in originals.items():
+            setattr(target, name, original)
     assert steps_of(run) == [("a", None, 1, "succeeded")]
 
 
@@ -627,4 +630,4 @@ def test_step_timeout_on_a_thread_pool(transactional_db, workspace, kit, setting
     step = run.steps.get()
     assert step.status == "retrying" and "longer than" in step.error
     # Nothing left pending: the thread goes on normally.
-    assert executor._WATCHDOG._armed == {}
+    assert timeouts._WATCHDOG._armed == {}

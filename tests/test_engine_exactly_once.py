@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hub.engine import executor
+from hub.engine import executor, leases, step_attempt
 from hub.engine.models import Run
 from hub.engine.runs import start_run
 from tests.conftest import make_recipe
@@ -24,7 +24,7 @@ def _recipe(workspace):
 def _takeover_during_render(monkeypatch, run_id, *, finish_it: bool):
     """While the first worker renders the step's fields, its lease runs out and a second
     worker claims the run (and, with ``finish_it``, runs it to the end)."""
-    real_render = executor.render
+    real_render = step_attempt.render
     seen = {"outcome": None}
 
     def render(*args, **kwargs):
@@ -35,10 +35,10 @@ def _takeover_during_render(monkeypatch, run_id, *, finish_it: bool):
             if finish_it:
                 seen["outcome"] = executor.execute(run_id, owner="second-worker")
             else:
-                assert executor.claim(run_id, "second-worker") is not None
+                assert leases.claim(run_id, "second-worker") is not None
         return result
 
-    monkeypatch.setattr(executor, "render", render)
+    monkeypatch.setattr(step_attempt, "render", render)
     return seen
 
 

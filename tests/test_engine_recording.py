@@ -10,7 +10,7 @@ import math
 import pytest
 from django.db import DatabaseError
 
-from hub.engine import executor
+from hub.engine import step_record
 from hub.engine.executor import execute
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import start_run
@@ -124,10 +124,10 @@ def test_a_database_error_while_recording_a_result_fails_the_run(workspace, kit,
 
 
 def test_a_database_error_writing_the_running_row_fails_the_run(workspace, kit, monkeypatch):
-    def refuse(self, record, **kwargs):
+    def refuse(execution, record, **kwargs):
         raise DatabaseError("disk I/O error")
 
-    monkeypatch.setattr(executor.Execution, "_renew_and_insert", refuse)
+    monkeypatch.setattr(step_record, "renew_and_insert", refuse)
     recipe = _one_step(workspace, {"text": "x"})
     run = start_run(recipe, Run.Source.MANUAL, {})
     assert execute(run.id) == "failed"

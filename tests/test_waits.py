@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hub.engine import executor, tasks
+from hub.celery import app as celery_app
+from hub.engine import dispatch, tasks
 from hub.engine.executor import execute
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import start_run
@@ -27,11 +28,12 @@ def sent(monkeypatch):
     calls = []
     lock = threading.Lock()
 
-    def apply_async(args, kwargs=None, **options):
+    def send_task(name, args=None, kwargs=None, **options):
+        assert name == tasks.execute_run.name  # sent by name: the name is the task's
         with lock:
             calls.append((args[0], options.get("countdown"), kwargs or {}))
 
-    monkeypatch.setattr(tasks.execute_run, "apply_async", apply_async)
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     return calls
 
 
@@ -117,7 +119,7 @@ def test_the_tick_sends_a_parked_run_once_when_due(
 
     run = park(waiting_recipe(workspace, DAYS_3), django_capture_on_commit_callbacks)
     resume_at = run.resume_at
-    window = executor.wait_enqueue_seconds()
+    window = dispatch.wait_enqueue_seconds()
     with django_capture_on_commit_callbacks(execute=True):
         assert wake(timezone.now()) == 0
         assert wake(resume_at - timedelta(seconds=window + 5)) == 0
@@ -168,9 +170,9 @@ def test_a_long_retry_backoff_is_parked_in_the_database(
 def test_the_message_limit_stays_under_the_visibility_timeout(settings):
     settings.ENGINE_WAIT_ENQUEUE_SECONDS = 300
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    assert executor.wait_enqueue_seconds() == 300
+    assert dispatch.wait_enqueue_seconds() == 300
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 120}
-    assert executor.wait_enqueue_seconds() == 60
+    assert dispatch.wait_enqueue_seconds() == 60
 
 
 def test_an_early_message_for_a_long_wait_is_not_sent_again(
@@ -251,7 +253,7 @@ def test_early_message_resumes_the_run_with_a_real_worker(
     )
     # Park the run here, with its message lost, then deliver one early from the outside.
     with monkeypatch.context() as patch:
-        patch.setattr(tasks.execute_run, "apply_async", lambda *a, **k: None)
+        patch.setattr(celery_app, "send_task", lambda *a, **k: None)
         run = start_run(recipe, Run.Source.MANUAL, {})
         assert execute(run.id) == "waiting"
     run.refresh_from_db()

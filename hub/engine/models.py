@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from hub.accounts.models import Workspace
-from hub.recipes.models import Recipe, RecipeVersion
+# Models of other apps are named by string: the recipes are the layer above the engine, and
+# the engine imports nothing of theirs.
 
 
 class Run(models.Model):
@@ -33,11 +33,15 @@ class Run(models.Model):
         SCHEDULE = "schedule", _("Schedule")
         REPLAY = "replay", _("Replay")
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="runs")
-    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="runs")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="runs"
+    )
+    recipe = models.ForeignKey("recipes.Recipe", on_delete=models.CASCADE, related_name="runs")
     # RESTRICT, not PROTECT: a version cannot vanish under its runs, but deleting the recipe
     # or the workspace deletes both together.
-    version = models.ForeignKey(RecipeVersion, on_delete=models.RESTRICT, related_name="runs")
+    version = models.ForeignKey(
+        "recipes.RecipeVersion", on_delete=models.RESTRICT, related_name="runs"
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     trigger_data = models.JSONField(default=dict, blank=True)
     # Firing the same event twice (a schedule's due time, a webhook's idempotency key) hits
@@ -146,7 +150,9 @@ class DedupeKey(models.Model):
     poller's item), kept apart from run history: pruning runs leaves these rows, so the event
     cannot fire again until the key itself expires after ENGINE_DEDUPE_DAYS."""
 
-    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="dedupe_keys")
+    recipe = models.ForeignKey(
+        "recipes.Recipe", on_delete=models.CASCADE, related_name="dedupe_keys"
+    )
     key = models.CharField(max_length=200, unique=True)
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(db_index=True)
@@ -173,7 +179,9 @@ class TriggerState(models.Model):
     """What a recipe's trigger remembers: when a schedule fires next, a poller's cursor and
     the ids it has already seen."""
 
-    recipe = models.OneToOneField(Recipe, on_delete=models.CASCADE, related_name="trigger_state")
+    recipe = models.OneToOneField(
+        "recipes.Recipe", on_delete=models.CASCADE, related_name="trigger_state"
+    )
     kind = models.CharField(max_length=20)
     next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_fired_at = models.DateTimeField(null=True, blank=True)
@@ -190,7 +198,7 @@ class RetentionPolicy(models.Model):
     deployment's ENGINE_RUN_RETENTION_DAYS applies."""
 
     workspace = models.OneToOneField(
-        Workspace, on_delete=models.CASCADE, related_name="run_retention"
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="run_retention"
     )
     days = models.PositiveIntegerField()
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,10 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.engine.executor import enqueue
+from hub.engine.dispatch import enqueue
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, Run, StepOutput, StepRun
-from hub.recipes.models import Recipe
 
 
 class RunError(ValueError):
@@ -26,7 +25,7 @@ CANCELLED = Message(gettext_noop("Cancelled."))
 
 
 def start_run(
-    recipe: Recipe,
+    recipe,
     source: str,
     data: Any = None,
     *,
@@ -35,10 +34,11 @@ def start_run(
     version=None,
     replay_of: Run | None = None,
 ) -> Run | None:
-    """Insert a run and enqueue it on commit. Returns None when the dedupe key was already
-    used (the event fired before): double-firing is harmless by construction. A given
-    ``dedupe_key`` is also recorded as a ``DedupeKey``, in the same transaction, which
-    outlives the run (ENGINE_DEDUPE_DAYS), so the event stays deduped after pruning."""
+    """Insert a run of the recipe (a hub.recipes Recipe) and enqueue it on commit. Returns
+    None when the dedupe key was already used (the event fired before): double-firing is
+    harmless by construction. A given ``dedupe_key`` is also recorded as a ``DedupeKey``, in
+    the same transaction, which outlives the run (ENGINE_DEDUPE_DAYS), so the event stays
+    deduped after pruning."""
     version = version or recipe.current_version
     if version is None:
         raise RunError(_("Publish the recipe before running it."))

@@ -11,7 +11,7 @@ After downtime a schedule fires **once** for the earliest missed due time, then 
 the next due time after now: no burst of catch-up runs.
 
 The tick also ``wake``s waiting runs parked in the database (waits longer than the broker
-message limit, see ``executor.wait_enqueue_seconds``) once their resume time is that near.
+message limit, see ``dispatch.wait_enqueue_seconds``) once their resume time is that near.
 """
 
 from __future__ import annotations
@@ -24,23 +24,27 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub.engine import schedule
-from hub.engine.executor import enqueue, wait_enqueue_seconds
+from hub.engine.dispatch import enqueue, wait_enqueue_seconds
 from hub.engine.models import Run, TriggerState
-from hub.recipes.models import Recipe
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
 
 
-def sync_trigger(recipe: Recipe, now: datetime | None = None) -> TriggerState | None:
+def _recipes():
+    """The recipe model: the recipes are the layer above, reached through the relation."""
+    return TriggerState._meta.get_field("recipe").related_model
+
+
+def sync_trigger(recipe, now: datetime | None = None) -> TriggerState | None:
     """Make the trigger state match the recipe's current version and state. Called inside
     the publish/pause transaction, so the trigger swaps together with the version."""
     now = now or timezone.now()
     version = recipe.current_version
     trigger = version.trigger if version else {}
     kind = trigger.get("app", "manual")
-    active = recipe.state == Recipe.State.ACTIVE
+    active = recipe.state == _recipes().State.ACTIVE
     next_fire = None
     if kind == "schedule" and active:
         next_fire = schedule.next_fire(trigger["config"], now)
@@ -61,7 +65,7 @@ def _due(now: datetime):
     query = TriggerState.objects.filter(
         kind="schedule",
         next_fire_at__lte=now,
-        recipe__state=Recipe.State.ACTIVE,
+        recipe__state=_recipes().State.ACTIVE,
         recipe__current_version__isnull=False,
     ).order_by("next_fire_at")
     if connection.features.has_select_for_update_skip_locked:
@@ -77,8 +81,10 @@ def tick(now: datetime | None = None) -> int:
     fired = 0
     with transaction.atomic():
         due = _due(now)
-        recipes = Recipe.objects.select_related("current_version").in_bulk(
-            [recipe_id for _, recipe_id, _ in due]
+        recipes = (
+            _recipes()
+            .objects.select_related("current_version")
+            .in_bulk([recipe_id for _, recipe_id, _ in due])
         )
         for state_id, recipe_id, due_at in due:
             recipe = recipes[recipe_id]

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.accounts.models import Workspace
-from hub.engine.executor import enqueue
+from hub.engine.dispatch import enqueue
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, RetentionPolicy, Run, StepRun
 

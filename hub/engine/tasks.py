@@ -1,9 +1,14 @@
-"""Celery tasks: thin wrappers that take ids and call the engine's plain functions."""
+"""Celery tasks: thin wrappers that take ids and call the engine's plain functions.
+
+Nothing in the engine imports this module: runs are sent by name (hub/engine/dispatch.py).
+"""
 
 from celery import shared_task
 
+from hub.engine.dispatch import EXECUTE_RUN
 
-@shared_task(name="hub.engine.tasks.execute_run", ignore_result=True, acks_late=True)
+
+@shared_task(name=EXECUTE_RUN, ignore_result=True, acks_late=True)
 def execute_run(run_id: int, due: str | None = None) -> str:
     from hub.engine.executor import execute
 

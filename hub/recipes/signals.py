@@ -1,4 +1,5 @@
-"""Pausing the recipes that use a connection when it stops working."""
+"""Pausing recipes when the engine or the connections say they cannot run: a connection that
+stops working, or a publisher who may no longer use one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from django.dispatch import receiver
 
 from hub.connections.signals import connection_broken
+from hub.engine.signals import publisher_lost_access
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +46,12 @@ def pause_recipes(sender, connection, **kwargs) -> None:
     for recipe in recipes_using(connection):
         log.info("Pausing recipe %s: %s", recipe.pk, reason)
         set_paused(recipe, True, reason=reason)
+
+
+@receiver(publisher_lost_access)
+def pause_version(sender, version_id, reason, **kwargs) -> None:
+    """A step found that the version's publisher may no longer use its connection: pause the
+    recipe, unless it has been republished or paused meanwhile."""
+    from hub.recipes.services import pause_for
+
+    pause_for(version_id, reason)

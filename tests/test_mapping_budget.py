@@ -178,3 +178,51 @@ def test_a_call_that_runs_out_names_the_step_time_limit(workspace, kit, settings
     run = start_run(recipe, Run.Source.MANUAL, {})
     assert execute(run.id) == "waiting"
     assert run.steps.get().error.startswith("The step took longer than 0.2 s.")
+
+
+def test_the_watchdog_leaves_nothing_pending_after_a_timeout():
+    """After the watchdog interrupted a step on another thread, the interpreter is left as
+    it was: tracing a call (a debugger, coverage, the line counts these tests use) works.
+    Run in a child process, since the failure is a spin that never ends."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import ROOT
+
+    script = textwrap.dedent(
+        """
+        import sys, threading, time
+        import django
+        django.setup()
+        from hub.engine import timeouts
+        from tests.bounded import lines_run
+
+        def step():
+            try:
+                with timeouts.step_timeout(0.05):
+                    while True:
+                        time.sleep(0.01)
+            except timeouts.StepTimeout:
+                print("interrupted")
+
+        thread = threading.Thread(target=step)
+        thread.start()
+        thread.join()
+        def add(a, b):
+            return a + b
+
+        result, lines = lines_run(add, 1, 2, limit=100)
+        print("traced", result)
+        """
+    )
+    done = subprocess.run(  # noqa: S603  (our own interpreter and script)
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["interrupted", "traced", "3"], done.stderr[-2000:]

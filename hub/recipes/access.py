@@ -68,3 +68,10 @@ def may_see_run(membership: Membership | None, run) -> bool:
         return False
     hidden = hidden_versions(membership)
     return hidden is None or not hidden.filter(pk=run.version_id).exists()
+
+
+def visible_runs(membership, runs):
+    """``runs`` without those whose data the member may not see (docs/engine.md, "Who sees a
+    run's data")."""
+    hidden = hidden_versions(membership)
+    return runs if hidden is None else runs.exclude(version_id__in=hidden)

@@ -39,12 +39,6 @@ from hub.recipes.services import (
 from hub.web.decorators import member_required
 
 
-def visible_runs(request, runs):
-    """Leave out the runs whose data the viewer may not see (hub.recipes.access)."""
-    hidden = access.hidden_versions(request.membership)
-    return runs if hidden is None else runs.exclude(version_id__in=hidden)
-
-
 def _recipe(request, pk: int) -> Recipe:
     return get_object_or_404(
         Recipe.objects.select_related("current_version"), pk=pk, workspace=request.workspace
@@ -57,7 +51,9 @@ def _may_manage(request, recipe: Recipe) -> bool:
 
 @member_required
 def recipe_list(request):
-    last = visible_runs(request, Run.objects.filter(recipe=OuterRef("pk"))).order_by("-id")
+    last = access.visible_runs(
+        request.membership, Run.objects.filter(recipe=OuterRef("pk"))
+    ).order_by("-id")
     recipes = (
         Recipe.objects.filter(workspace=request.workspace)
         .select_related("current_version")
@@ -112,7 +108,7 @@ def recipe_detail(request, pk: int):
             "document": document,
             "problems": problems,
             "versions": recipe.versions.all()[:20],
-            "runs": visible_runs(request, recipe.runs.all())[:10],
+            "runs": access.visible_runs(request.membership, recipe.runs.all())[:10],
             "webhook_url": webhook_url,
             "may_manage": manage,
             "draft_changed": draft_changed,

@@ -29,13 +29,6 @@ def _run(request, pk: int) -> Run:
     )
 
 
-def _visible(request, runs):
-    """Runs whose data the viewer may see (hub.recipes.access, docs/engine.md "Who sees a
-    run's data")."""
-    hidden = access.hidden_versions(request.membership)
-    return runs if hidden is None else runs.exclude(version_id__in=hidden)
-
-
 def _seen_run(request, pk: int) -> Run:
     run = _run(request, pk)
     if not access.may_see_run(request.membership, run):
@@ -47,9 +40,9 @@ def _seen_run(request, pk: int) -> Run:
 
 @member_required
 def run_list(request):
-    runs = _visible(request, Run.objects.filter(workspace=request.workspace)).select_related(
-        "recipe"
-    )
+    runs = access.visible_runs(
+        request.membership, Run.objects.filter(workspace=request.workspace)
+    ).select_related("recipe")
     status = request.GET.get("status", "")
     if status in Run.Status.values:
         runs = runs.filter(status=status)
@@ -63,7 +56,9 @@ def run_list(request):
             "status": status,
             "statuses": Run.Status.choices,
             "retention_days": retention_days(request.workspace),
-            "any_runs": _visible(request, Run.objects.filter(workspace=request.workspace)).exists(),
+            "any_runs": access.visible_runs(
+                request.membership, Run.objects.filter(workspace=request.workspace)
+            ).exists(),
         },
     )
 

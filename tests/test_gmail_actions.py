@@ -78,6 +78,11 @@ def test_send_email_with_html_is_multipart_alternative(google):
     assert mail.get_body(("html",)).get_content().strip() == "<p>HTML <b>본문</b></p>"
 
 
+def test_a_subject_with_line_breaks_is_sent_on_one_line(google):
+    out = run(google, "send_email", to="a@acme.test", subject="요약:\n 주문 확인\r\n", body="b")
+    assert google.mail(out["id"])["Subject"] == "요약: 주문 확인"
+
+
 def test_create_draft_stores_a_draft_not_a_sent_message(google):
     out = run(google, "create_draft", to="minji.kim@acme.test", subject="초안", body="검토 후 발송")
     assert google.drafts[out["draft_id"]] == out["id"]
@@ -102,6 +107,23 @@ def test_a_429_is_retried_after_what_gmail_said(google):
         run(google, "send_email", to="minji.kim@acme.test", subject="x", body="y")
     assert caught.value.retryable and caught.value.retry_after == 7
     assert google.messages == {}
+
+
+def test_gmail_s_403_user_rate_limit_is_retried(google):
+    google.user_rate_limit("messages.list")
+    with pytest.raises(IntegrationError) as caught:
+        run(google, "find_emails", query="is:unread")
+    assert caught.value.retryable
+
+
+def test_a_revoked_token_asks_for_reauthorisation(google):
+    token = google.issue_token()
+    google.revoke_token(token)
+    connection = SimpleNamespace(pk=1, label=google.email, fresh_token=lambda: token)
+    ctx = Context(1, {"message_id": "abc"}, connection=connection, integration=GMAIL)
+    with pytest.raises(IntegrationError) as caught:
+        GMAIL.action("get_email").run(ctx)
+    assert caught.value.reauth
 
 
 def test_a_missing_scope_says_to_reconnect(google):

@@ -42,15 +42,21 @@ def build_message(
     mail = EmailMessage()
     for name, value in (("To", to), ("Cc", cc), ("Bcc", bcc), ("Reply-To", reply_to)):
         if value:
-            mail[name] = value
-    mail["Subject"] = subject
+            mail[name] = one_line(value)
+    mail["Subject"] = one_line(subject)
     for name, value in (headers or {}).items():
         if value:
-            mail[name] = value
+            mail[name] = one_line(value)
     mail.set_content(body or "", charset="utf-8", cte=_cte(body or ""))
     if html_body:
         mail.add_alternative(html_body, subtype="html", charset="utf-8", cte=_cte(html_body))
     return mail
+
+
+def one_line(value: str) -> str:
+    """A header value from an earlier step (an LLM's subject line) may hold line breaks, which
+    a header cannot."""
+    return " ".join(str(value).split())
 
 
 def _cte(text: str) -> str | None:

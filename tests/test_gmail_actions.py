@@ -198,6 +198,17 @@ def test_get_email_reads_bodies_attachments_and_the_new_text(google):
     assert set(out) == set(GMAIL.action("get_email").sample)
 
 
+def test_get_email_of_an_html_only_email_still_gives_clean_text(google):
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "kim@acme.test", google.email, "html"
+    markup = "<p>확인했습니다&nbsp;감사합니다</p><blockquote>이전 메일</blockquote>"
+    mail.set_content(markup + '<div class="gmail_quote">On Mon, Ops wrote:</div>', subtype="html")
+    message = google.deliver_raw(mail.as_bytes())
+    out = run(google, "get_email", message_id=message["id"])
+    assert out["body_text"] == "" and out["body_html"].startswith("<p>확인했습니다")
+    assert out["body_clean"] == "확인했습니다\xa0감사합니다"
+
+
 def test_get_email_decodes_each_part_in_its_own_charset(google):
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = "kim@acme.test", google.email, "주문"
@@ -237,6 +248,7 @@ def test_get_email_of_a_nested_multipart_finds_the_bodies(google):
         ("Yes\n-----Original Message-----\nFrom: a", "Yes"),
         ("Yes\n\nFrom: Ops <ops@acme.test>\nSent: Monday\nTo: me", "Yes"),
         ("Yes\n\nSent from my iPhone", "Yes"),
+        ("Trip\nFrom: Seoul\nTo: Busan", "Trip\nFrom: Seoul\nTo: Busan"),
     ],
 )
 def test_clean_text_keeps_only_what_was_written_now(text, clean):

@@ -154,7 +154,10 @@ def read_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def html_to_text(markup: str) -> str:
-    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", markup)
+    """Readable text of an HTML-only email, without the quoted history mail apps put in a
+    ``gmail_quote`` block or a ``<blockquote>``."""
+    markup = re.split(r'(?i)<div[^>]*class="[^"]*gmail_quote', markup)[0]
+    markup = re.sub(r"(?is)<(script|style|head|blockquote)\b.*?</\1>", "", markup)
     markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>|</h\d>", "\n", markup)
     text = html.unescape(re.sub(r"<[^>]+>", "", markup))
     return "\n".join(line.strip() for line in text.splitlines())
@@ -169,7 +172,8 @@ QUOTE_HEADERS = (
     re.compile(r"^_{10,}\s*$"),
 )
 OUTLOOK_BLOCK = re.compile(r"^(from|보낸 사람)\s*:", re.IGNORECASE)
-OUTLOOK_NEXT = re.compile(r"^(sent|date|to|subject|받는 사람|보낸 날짜|날짜)\s*:", re.IGNORECASE)
+# Only with a Sent/Date line next, so "From: Seoul / To: Busan" in a message is kept.
+OUTLOOK_NEXT = re.compile(r"^(sent|date|보낸 날짜|날짜)\s*:", re.IGNORECASE)
 SIGNATURES = (
     re.compile(r"^--\s*$"),
     re.compile(r"^(sent from my|get outlook for|나의 (iphone|galaxy)에서 보냄)", re.IGNORECASE),

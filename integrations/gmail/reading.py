@@ -49,8 +49,8 @@ def get_email(ctx: Context) -> dict[str, Any]:
 
 def _limit(value: Any) -> int:
     try:
-        limit = int(value) if value not in (None, "") else 20
-    except (TypeError, ValueError):
+        limit = int(float(value)) if value not in (None, "") else 20
+    except (TypeError, ValueError, OverflowError):
         raise IntegrationError(
             gettext("The limit must be a whole number from 1 to %(most)d.") % {"most": MOST_FOUND},
             permanent=True,

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 
 from integrations.base import Context, IntegrationError
 from integrations.gmail import mime
@@ -101,6 +102,12 @@ def test_a_bad_recipient_fails_the_step_with_words_a_member_can_act_on(google):
     assert google.messages == {}
 
 
+def test_the_bad_recipient_message_is_in_korean_for_a_korean_team(google):
+    with translation.override("ko"), pytest.raises(IntegrationError) as caught:
+        run(google, "send_email", to="minji.kim at acme", subject="x", body="y")
+    assert "Gmail이 수신자를 거부했습니다(Invalid To header)" in caught.value.message
+
+
 def test_a_429_is_retried_after_what_gmail_said(google):
     google.rate_limit("messages.send", retry_after=7)
     with pytest.raises(IntegrationError) as caught:
@@ -171,6 +178,12 @@ def test_reply_to_an_unknown_email_says_it_cannot_be_found(google):
     with pytest.raises(IntegrationError) as caught:
         run(google, "reply_to_email", message_id="18c0000000000abc", body="x")
     assert caught.value.permanent and "cannot find" in caught.value.message
+
+
+def test_a_value_that_is_not_a_message_id_says_what_to_map(google):
+    with pytest.raises(IntegrationError) as caught:
+        run(google, "get_email", message_id="다음 주 납품 일정")
+    assert caught.value.permanent and "not a Gmail message ID" in caught.value.message
 
 
 def test_get_email_reads_bodies_attachments_and_the_new_text(google):

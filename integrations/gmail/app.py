@@ -42,10 +42,18 @@ def gmail_error(response: requests.Response) -> IntegrationError:
     if status == 400 and any(word in message.lower() for word in RECIPIENT):
         return IntegrationError(
             gettext(
-                "Gmail refused a recipient (%(detail)s): check To, Cc and Bcc — each must "
-                "be a full address such as name@example.com, separated by commas."
+                "Gmail refused a recipient (%(detail)s): check To, Cc, Bcc and Reply-to — "
+                "each must be a full address such as name@example.com, separated by commas."
             )
             % {"detail": message},
+            permanent=True,
+        )
+    if status == 400 and message.lower().startswith("invalid id"):
+        return IntegrationError(
+            gettext(
+                "That is not a Gmail message ID. Map the ID output of the Gmail trigger or "
+                "of an earlier Gmail step into this field."
+            ),
             permanent=True,
         )
     if status == 403 and reason == "insufficientPermissions":

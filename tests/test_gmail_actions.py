@@ -174,6 +174,14 @@ def test_reply_all_copies_everyone_but_this_mailbox(google):
     assert [a.addr_spec for a in reply["Cc"].addresses] == ["lead@acme.test"]
 
 
+def test_a_reply_to_a_sent_email_goes_to_its_recipients(google):
+    sent = run(google, "send_email", to="minji.kim@acme.test", subject="견적", body="첨부합니다")
+    out = run(google, "reply_to_email", message_id=sent["id"], body="추가로 말씀드리면")
+    reply = google.mail(out["id"])
+    assert [a.addr_spec for a in reply["To"].addresses] == ["minji.kim@acme.test"]
+    assert reply["Subject"] == "Re: 견적" and out["thread_id"] == sent["thread_id"]
+
+
 def test_reply_to_an_unknown_email_says_it_cannot_be_found(google):
     with pytest.raises(IntegrationError) as caught:
         run(google, "reply_to_email", message_id="18c0000000000abc", body="x")

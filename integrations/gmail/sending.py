@@ -91,14 +91,14 @@ def reply_request(ctx: Context, client: Any) -> dict[str, Any]:
     headers = mime.header_map(original.get("payload") or {})
     sender = headers.get("reply-to") or headers.get("from", "")
     to, cc = [sender], []
+    # Answering a message this mailbox sent goes to its recipients again, as Gmail does.
+    if "SENT" in (original.get("labelIds") or []):
+        to = mime.split_addresses(headers.get("to", "")) or to
     if ctx.config.get("reply_all"):
         me = str(client.profile().get("emailAddress") or "").lower()
-        sent_by_me = me and me in [a.lower() for a in mime.split_addresses(sender)]
         everyone = mime.split_addresses(headers.get("to", "")) + mime.split_addresses(
             headers.get("cc", "")
         )
-        if sent_by_me:  # replying to our own message goes to its recipients again
-            to = mime.split_addresses(headers.get("to", ""))
         seen = {a.lower() for a in mime.split_addresses(", ".join(to))} | {me}
         for address in everyone:
             if address.lower() not in seen:

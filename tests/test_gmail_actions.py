@@ -293,7 +293,8 @@ def test_find_emails_pages_up_to_the_limit(google):
     assert first["from"] == "orders@acme.test" and first["snippet"] == "주문 번호 6"
     assert first["date"] == "2026-11-26T09:00:00+00:00"
     [listing] = google.calls("messages.list")
-    assert listing.query["q"] == ["from:orders@acme.test"]
+    assert listing.query["q"] == ["from:orders@acme.test"] and listing.query["maxResults"] == ["5"]
+    assert len(google.calls("messages.get")) == 5  # one per email returned, none beyond
 
 
 def test_find_emails_follows_page_tokens(google, monkeypatch):

@@ -1,4 +1,4 @@
-"""Gmail actions. The full set arrives with the recipes issue; this one proves the contract."""
+"""Gmail actions: the catalogue, gathered from the modules that build them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, OutputField
+from integrations.gmail.reading import FIND_EMAILS, GET_EMAIL
+from integrations.gmail.sending import CREATE_DRAFT, REPLY_TO_EMAIL, SEND_EMAIL
 
 
 def get_profile(ctx: Context) -> dict[str, Any]:
@@ -31,4 +33,14 @@ GET_PROFILE = Action(
     sample={"email": "ops@acme.test", "messages_total": 42, "history_id": "1000"},
 )
 
-ACTIONS = {GET_PROFILE.key: GET_PROFILE}
+ACTIONS = {
+    action.key: action
+    for action in (
+        GET_PROFILE,
+        SEND_EMAIL,
+        CREATE_DRAFT,
+        GET_EMAIL,
+        REPLY_TO_EMAIL,
+        FIND_EMAILS,
+    )
+}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import http
@@ -14,6 +16,8 @@ from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 
 SCOPES = ("https://www.googleapis.com/auth/gmail.modify",)
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
+# Gmail's 400 for an address it cannot parse: "Invalid To header", "Invalid Cc header", …
+RECIPIENT = ("header", "recipient")
 
 
 def gmail_error(response: requests.Response) -> IntegrationError:
@@ -35,8 +39,39 @@ def gmail_error(response: requests.Response) -> IntegrationError:
         )
     if reason == "dailyLimitExceeded":
         return IntegrationError("Gmail's daily limit for this account is used up.", permanent=True)
+    if status == 400 and any(word in message.lower() for word in RECIPIENT):
+        return IntegrationError(
+            gettext(
+                "Gmail refused a recipient (%(detail)s): check To, Cc, Bcc and Reply-to — "
+                "each must be a full address such as name@example.com, separated by commas."
+            )
+            % {"detail": message},
+            permanent=True,
+        )
+    if status == 400 and message.lower().startswith("invalid id"):
+        return IntegrationError(
+            gettext(
+                "That is not a Gmail message ID. Map the ID output of the Gmail trigger or "
+                "of an earlier Gmail step into this field."
+            ),
+            permanent=True,
+        )
+    if status == 403 and reason == "insufficientPermissions":
+        return IntegrationError(
+            gettext(
+                "This Gmail connection was not allowed to do this. Reconnect Gmail on the "
+                "Connections page and tick every permission Google asks for."
+            ),
+            permanent=True,
+        )
     if status == 404:
-        return IntegrationError("Gmail cannot find that message or label.", permanent=True)
+        return IntegrationError(
+            gettext(
+                "Gmail cannot find that message or label: it may have been deleted, or it "
+                "belongs to another mailbox than this connection's."
+            ),
+            permanent=True,
+        )
     return IntegrationError(f"Gmail refused the request: {message or status}", permanent=True)
 
 
@@ -67,6 +102,28 @@ class GmailClient:
 
     def profile(self) -> dict[str, Any]:
         return self.get("profile")
+
+    def send(self, raw: str, thread_id: str | None = None) -> dict[str, Any]:
+        body = {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
+        return self.post("messages/send", body)
+
+    def create_draft(self, raw: str, thread_id: str | None = None) -> dict[str, Any]:
+        message = {"raw": raw, **({"threadId": thread_id} if thread_id else {})}
+        return self.post("drafts", {"message": message})
+
+    def message(self, message_id: str, fmt: str = "full", headers: tuple[str, ...] = ()) -> dict:
+        params: dict[str, Any] = {"format": fmt}
+        if headers:
+            params["metadataHeaders"] = list(headers)
+        return self.get(f"messages/{quote(str(message_id), safe='')}", **params)
+
+    def list_messages(self, query: str, max_results: int, page_token: str | None = None) -> dict:
+        params: dict[str, Any] = {"maxResults": max_results}
+        if query:
+            params["q"] = query
+        if page_token:
+            params["pageToken"] = page_token
+        return self.get("messages", **params)
 
 
 class GmailIntegration(Integration):

@@ -33,6 +33,8 @@ SEND = {
     "https://mail.google.com/",
 }
 MODIFY = {"https://www.googleapis.com/auth/gmail.modify", "https://mail.google.com/"}
+COMPOSE = SEND - {"https://www.googleapis.com/auth/gmail.send"}
+ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 SYSTEM_LABELS = [
     "INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT",
     "CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES",
@@ -82,6 +84,7 @@ class FakeGoogle(FakeApp):
         self.email = email
         self.messages: dict[str, dict[str, Any]] = {}
         self.user_labels: dict[str, dict[str, Any]] = {}
+        self.drafts: dict[str, str] = {}  # draft id -> message id
         self.history: list[dict[str, Any]] = []
         self.history_id = 1000
         self.history_floor = 1000
@@ -149,8 +152,12 @@ class FakeGoogle(FakeApp):
         html: str | None = None,
         date: datetime | None = None,
         thread_id: str | None = None,
+        cc: str | None = None,
+        headers: dict[str, str] | None = None,
+        attachments: tuple[tuple[str, str, bytes], ...] = (),
     ) -> dict[str, Any]:
-        """A message arrives in the mailbox; bumps historyId like Gmail does."""
+        """A message arrives in the mailbox; bumps historyId like Gmail does.
+        ``attachments``: (file name, MIME type, bytes) each."""
         mail = EmailMessage()
         mail["From"] = from_
         mail["To"] = to or self.email
@@ -158,10 +165,21 @@ class FakeGoogle(FakeApp):
         moment = date or datetime.now(UTC)
         mail["Date"] = format_datetime(moment)
         mail["Message-ID"] = f"<{next(self._ids):x}@fake.mail>"
+        if cc:
+            mail["Cc"] = cc
+        for name, value in (headers or {}).items():
+            mail[name] = value
         mail.set_content(body)
         if html is not None:
             mail.add_alternative(html, subtype="html")
+        for name, mime_type, data in attachments:
+            main, _, sub = mime_type.partition("/")
+            mail.add_attachment(data, maintype=main, subtype=sub, filename=name)
         return self._store(mail.as_bytes(), list(labels), thread_id, moment)
+
+    def deliver_raw(self, raw: bytes, labels: tuple[str, ...] = ("INBOX", "UNREAD")) -> dict:
+        """A message arrives exactly as given (other charsets, odd structures)."""
+        return self._store(raw, list(labels), None, datetime.now(UTC))
 
     def _store(
         self, raw: bytes, labels: list[str], thread_id: str | None, moment: datetime
@@ -556,13 +574,17 @@ class FakeGoogle(FakeApp):
             ]
         else:
             data = part.get_payload(decode=True) or b""
-            node["body"] = {"size": len(data), "data": b64url(data)}
+            if node["filename"]:  # attachment bytes come only from messages.attachments.get
+                node["body"] = {
+                    "attachmentId": f"ANGjdJ{part_id.replace('.', '_')}x",
+                    "size": len(data),
+                }
+            else:
+                node["body"] = {"size": len(data), "data": b64url(data)}
         return node
 
-    @route("POST", GMAIL + "/messages/send", name="messages.send")
-    def messages_send(self, request: Request) -> Response:
-        self._api(request, SEND)
-        body = request.body if isinstance(request.body, dict) else {}
+    def _incoming(self, body: dict[str, Any], *, sending: bool) -> tuple[Any, str | None]:
+        """The ``raw`` message parsed as Gmail would, and the thread it joins."""
         raw = body.get("raw")
         if not raw:
             raise _fail(
@@ -576,8 +598,12 @@ class FakeGoogle(FakeApp):
         except ValueError:
             raise _fail(400, "Invalid value for ByteString", "invalidArgument") from None
         mail = message_from_bytes(data, policy=policy.default)
+        for header in ("To", "Cc", "Bcc"):
+            for _, addr in getaddresses([str(mail.get(header, ""))]):
+                if addr and not ADDRESS.fullmatch(addr):
+                    raise _fail(400, f"Invalid {header} header", "invalidArgument")
         rcpts = getaddresses([str(mail.get(h, "")) for h in ("To", "Cc", "Bcc")])
-        if not any(addr for _, addr in rcpts):
+        if sending and not any(addr for _, addr in rcpts):
             raise _fail(400, "Recipient address required", "invalidArgument")
         thread = body.get("threadId")
         if thread is not None:
@@ -586,10 +612,40 @@ class FakeGoogle(FakeApp):
                     raise _fail(404, "Requested entity was not found.", "notFound")
         if "From" not in mail:
             mail["From"] = self.email
+        if "Message-ID" not in mail:
+            mail["Message-ID"] = f"<CAFake{next(self._ids):x}@mail.gmail.com>"
+        return mail, thread
+
+    @route("POST", GMAIL + "/messages/send", name="messages.send")
+    def messages_send(self, request: Request) -> Response:
+        self._api(request, SEND)
+        body = request.body if isinstance(request.body, dict) else {}
+        mail, thread = self._incoming(body, sending=True)
         stored = self._store(mail.as_bytes(), ["SENT"], thread, datetime.now(UTC))
         return Response(
             200, {"id": stored["id"], "threadId": stored["threadId"], "labelIds": ["SENT"]}
         )
+
+    @route("POST", GMAIL + "/drafts", name="drafts.create")
+    def drafts_create(self, request: Request) -> Response:
+        self._api(request, COMPOSE)
+        body = request.body if isinstance(request.body, dict) else {}
+        message = body.get("message")
+        if not isinstance(message, dict):
+            raise _fail(400, "Missing draft message", "invalidArgument")
+        mail, thread = self._incoming(message, sending=False)
+        stored = self._store(mail.as_bytes(), ["DRAFT"], thread, datetime.now(UTC))
+        draft_id = f"r{next(self._ids) % 10**19}"
+        with self.lock:
+            self.drafts[draft_id] = stored["id"]
+        ref = {"id": stored["id"], "threadId": stored["threadId"], "labelIds": ["DRAFT"]}
+        return Response(200, {"id": draft_id, "message": ref})
+
+    def mail(self, message_id: str) -> Any:
+        """A stored message parsed with the ``email`` package: real headers, decoded bodies."""
+        with self.lock:
+            raw = self.messages[message_id]["raw"]
+        return message_from_bytes(raw, policy=policy.default)
 
     @route("POST", GMAIL + "/messages/{message_id}/modify", name="messages.modify")
     def messages_modify(self, request: Request) -> Response:

@@ -360,3 +360,14 @@ def test_recipe_sends_a_direct_message_to_the_address_the_trigger_gives(
     dm = fake_slack.ims[uid]["id"]
     assert [m["text"] for m in fake_slack.messages[dm]] == ["“Renew” is yours"]
     assert run_.steps.get().output["user"] == uid
+
+
+def test_a_korean_member_reads_the_invite_hint_in_korean(conn, fake_slack):
+    from django.utils import translation
+
+    outside = fake_slack.add_channel("sales", member=False)
+    with translation.override("ko"):
+        error = fails(conn, "send_message", channel=outside, text="Hi")
+        label = str(registry.get("slack").action("send_direct_message").label)
+    assert error.message == "봇이 #sales에 없습니다. #sales에서 /invite @Toolstack을 입력하세요."
+    assert label == "다이렉트 메시지 보내기"

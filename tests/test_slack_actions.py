@@ -182,6 +182,19 @@ def test_people_picker_search_spends_a_bounded_number_of_calls(conn, fake_slack,
     assert found == ["Grace Hopper (grace@acme.test)"]
 
 
+def test_people_picker_with_5000_members_spends_few_calls(conn, fake_slack):
+    for i in range(5000):
+        fake_slack.add_user(f"member{i}@acme.test", f"Member {i}")
+    field = registry.get("slack").action("send_direct_message").field("user")
+    ctx = Context(conn.workspace_id, connection=conn, integration=registry.get("slack"))
+    first = field.dynamic_choices(ctx, "", None)
+    assert len(first.choices) == pickers.PAGE_SIZE - 1 and first.next_page  # less the bot
+    assert len(fake_slack.calls("users.list")) == 1
+    found = field.dynamic_choices(ctx, "member 4999", None)
+    assert len(fake_slack.calls("users.list")) == 1 + pickers.MAX_ROUNDS
+    assert found.choices == [] and found.next_page
+
+
 def test_people_picker_finds_an_email_in_one_call(conn, fake_slack):
     uid = fake_slack.add_user("grace@acme.test", "Grace Hopper")
     field = registry.get("slack").action("send_direct_message").field("user")

@@ -625,14 +625,12 @@ class FakeSlack(FakeApp):
     def users_list(self, request: Request) -> Response:
         params = self._params(request)
         self._auth(request, "users:read")
-        limit = self._limit(params, default=0, most=1000) if params.get("limit") else 0
         with self.lock:
             members = [dict(u) for u in self.users.values()]
-        if not limit:
-            # Slack: no limit means every member at once, which it discourages.
-            return _ok(
-                members=members, cache_ts=int(time.time()), response_metadata={"next_cursor": ""}
-            )
+        # Slack: no limit (or 0) means every member in one answer, which it discourages.
+        limit = self._limit(params, default=len(members) or 1, most=1000)
+        if not params.get("limit") or str(params["limit"]) == "0":
+            limit = len(members) or 1
         page, nxt = paginate(members, _offset(params.get("cursor")), limit)
         return _ok(
             members=page,

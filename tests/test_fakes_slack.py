@@ -412,3 +412,81 @@ def test_redirect_uri_given_at_authorize_is_required_at_exchange(slack):
     code = code_from(consent(authorize_url(slack)))["code"]
     body = exchange(slack, code=code, client_id=slack.client_id, client_secret=slack.client_secret)
     assert body["error"] == "bad_redirect_uri"
+
+
+# ---------------------------------------------------------------- people, DMs, reactions, edits
+
+
+def test_users_list_pages_with_cursors_and_errors_as_http_200(slack):
+    for i in range(4):
+        slack.add_user(f"p{i}@acme.test", f"P {i}")
+    client = web(slack, slack.issue_token())
+    first = client.users_list(limit=4)
+    assert len(first["members"]) == 4 and first["response_metadata"]["next_cursor"]
+    rest = client.users_list(limit=4, cursor=first["response_metadata"]["next_cursor"])
+    assert len(rest["members"]) == 2 and rest["response_metadata"]["next_cursor"] == ""
+    assert rest["members"][0]["profile"]["email"] and "cache_ts" in rest.data
+    raw = requests.post(
+        slack.base_url + "users.list",
+        data={"cursor": "bm90LWEtY3Vyc29y", "limit": "2"},
+        headers={"Authorization": f"Bearer {slack.issue_token()}"},
+        timeout=5,
+    )
+    assert raw.status_code == 200 and raw.json() == {"ok": False, "error": "invalid_cursor"}
+
+
+def test_conversations_open_returns_the_same_dm_and_posts_there(slack):
+    uid = slack.add_user("g@acme.test", "Grace")
+    client = web(slack, slack.issue_token())
+    first = client.conversations_open(users=uid)
+    dm = first["channel"]["id"]
+    assert dm.startswith("D") and "already_open" not in first.data
+    again = client.conversations_open(users=uid)
+    assert again["channel"]["id"] == dm and again["already_open"] is True
+    client.chat_postMessage(channel=dm, text="hi")
+    assert slack.messages[dm][0]["text"] == "hi"
+    with pytest.raises(SlackApiError) as caught:
+        client.conversations_open(users="U404")
+    assert caught.value.response["error"] == "user_not_found"
+    with pytest.raises(SlackApiError) as caught:
+        web(slack, slack.issue_token("chat:write")).conversations_open(users=uid)
+    assert caught.value.response["error"] == "missing_scope"
+
+
+def test_reactions_add_codes(slack):
+    general = slack.add_channel("general")
+    ts = slack.add_message(general, "x")["ts"]
+    client = web(slack, slack.issue_token())
+    assert client.reactions_add(channel=general, timestamp=ts, name="tada")["ok"]
+    for name, timestamp, code in [
+        ("tada", ts, "already_reacted"),
+        (":tada:", ts, "invalid_name"),
+        ("nope", ts, "invalid_name"),
+        ("tada", "1.000001", "message_not_found"),
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            client.reactions_add(channel=general, timestamp=timestamp, name=name)
+        assert caught.value.response.status_code == 200
+        assert caught.value.response["error"] == code
+
+
+def test_chat_update_only_the_bots_own_messages(slack):
+    general = slack.add_channel("general")
+    client = web(slack, slack.issue_token())
+    posted = client.chat_postMessage(channel=general, text="a")
+    updated = client.chat_update(channel=general, ts=posted["ts"], text="b")
+    assert updated["text"] == "b" and updated["ts"] == posted["ts"]
+    theirs = slack.add_message(general, "mine")["ts"]
+    for ts, code in [(theirs, "cant_update_message"), ("2.000002", "message_not_found")]:
+        with pytest.raises(SlackApiError) as caught:
+            client.chat_update(channel=general, ts=ts, text="x")
+        assert caught.value.response["error"] == code
+
+
+def test_rate_limited_answer_carries_retry_after(slack):
+    slack.rate_limit("reactions.add", retry_after=3)
+    with pytest.raises(SlackApiError) as caught:
+        web(slack, slack.issue_token()).reactions_add(channel="C1", timestamp="1.1", name="x")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["Retry-After"] in ("3", ["3"])
+    assert caught.value.response["error"] == "ratelimited"

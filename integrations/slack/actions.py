@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
+from integrations.slack.calls import call
 
 PAGE_SIZE = 200
 
@@ -38,13 +39,20 @@ def channel_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
     return ChoicePage(choices, cursor)
 
 
+def flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def send_message(ctx: Context) -> dict[str, Any]:
     config = ctx.config
     params: dict[str, Any] = {"channel": config["channel"], "text": config["text"]}
     if config.get("thread_ts"):
         params["thread_ts"] = str(config["thread_ts"])
-    with ctx.integration.errors():
-        answer = ctx.client().chat_postMessage(**params)
+    if config.get("unfurl_links") not in (None, ""):
+        params["unfurl_links"] = flag(config["unfurl_links"])
+    answer = call(ctx, ctx.client().chat_postMessage, params, **params)
     message = answer.get("message") or {}
     return {
         "channel": answer.get("channel"),
@@ -74,6 +82,12 @@ SEND_MESSAGE = Action(
             _("Reply in thread"),
             help=_("The time stamp of a message to reply under. Leave empty to post normally."),
         ),
+        Field(
+            "unfurl_links",
+            _("Show link previews"),
+            kind="bool",
+            help=_("Let Slack add a preview under links in the message. Empty: Slack decides."),
+        ),
     ),
     outputs=(
         OutputField("channel", _("Channel ID")),
@@ -82,5 +96,3 @@ SEND_MESSAGE = Action(
     ),
     sample={"channel": "C0123ABCD", "ts": "1718000000.000100", "text": "Hello from the hub"},
 )
-
-ACTIONS = {SEND_MESSAGE.key: SEND_MESSAGE}

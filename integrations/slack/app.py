@@ -22,6 +22,8 @@ BOT_SCOPES = (
     "groups:history",
     "users:read",
     "users:read.email",
+    "im:write",
+    "reactions:write",
 )
 
 # Codes meaning the token is no good any more.
@@ -65,7 +67,7 @@ class SlackIntegration(Integration):
 
     @property
     def actions(self):
-        from integrations.slack.actions import ACTIONS
+        from integrations.slack.catalogue import ACTIONS
 
         return ACTIONS
 

@@ -69,6 +69,25 @@ class FakeSlack(FakeApp):
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Direct-message channels by the other person's user id.
+        self.ims: dict[str, dict[str, Any]] = {}
+        # Emoji names reactions.add accepts (Slack's standard set is far larger; add custom ones).
+        self.emoji: set[str] = {
+            "thumbsup",
+            "+1",
+            "thumbsdown",
+            "-1",
+            "white_check_mark",
+            "eyes",
+            "tada",
+            "heart",
+            "rocket",
+            "fire",
+            "warning",
+            "x",
+            "raised_hands",
+            "pray",
+        }
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self.add_user("installer@acme.test", "Ada Installer", user_id=self.installer_id)
@@ -175,6 +194,8 @@ class FakeSlack(FakeApp):
             "groups:history",
             "users:read",
             "users:read.email",
+            "im:write",
+            "reactions:write",
         ),
         *,
         user: bool = False,
@@ -462,7 +483,23 @@ class FakeSlack(FakeApp):
             for channel in self.channels.values():
                 if channel["name"] == name:
                     return channel
+            for im in self.ims.values():
+                if im["id"] == ref:
+                    return im
         raise _err("channel_not_found")
+
+    def _message(self, channel: dict[str, Any], ts: str | None) -> dict[str, Any]:
+        with self.lock:
+            for message in self.messages[channel["id"]]:
+                if message["ts"] == ts:
+                    return message
+        raise _err("message_not_found")
+
+    def _readable(self, channel: dict[str, Any]) -> None:
+        if channel["is_private"] and not channel["is_member"]:
+            raise _err("channel_not_found")
+        if not channel["is_member"]:
+            raise _err("not_in_channel")
 
     @route("*", "/api/chat.postMessage", name="chat.postMessage")
     def chat_post_message(self, request: Request) -> Response:
@@ -583,3 +620,128 @@ class FakeSlack(FakeApp):
                 if user["profile"]["email"].lower() == email:
                     return _ok(user=user)
         raise _err("users_not_found")
+
+    @route("*", "/api/users.list", name="users.list")
+    def users_list(self, request: Request) -> Response:
+        params = self._params(request)
+        self._auth(request, "users:read")
+        with self.lock:
+            members = [dict(u) for u in self.users.values()]
+        # Slack: no limit (or 0) means every member in one answer, which it discourages.
+        limit = self._limit(params, default=len(members) or 1, most=1000)
+        if not params.get("limit") or str(params["limit"]) == "0":
+            limit = len(members) or 1
+        page, nxt = paginate(members, _offset(params.get("cursor")), limit)
+        return _ok(
+            members=page,
+            cache_ts=int(time.time()),
+            response_metadata={"next_cursor": _cursor(nxt) if nxt is not None else ""},
+        )
+
+    # ------------------------------------------------------------ DMs, reactions, edits
+
+    @route("*", "/api/conversations.info", name="conversations.info")
+    def conversations_info(self, request: Request) -> Response:
+        params = self._params(request)
+        self._auth(request)
+        channel = self._channel(params.get("channel"))
+        if channel["is_private"] and not channel["is_member"]:
+            raise _err("channel_not_found")
+        self._auth(request, "groups:read" if channel["is_private"] else "channels:read")
+        return _ok(channel=dict(channel))
+
+    @route("*", "/api/conversations.open", name="conversations.open")
+    def conversations_open(self, request: Request) -> Response:
+        params = self._params(request)
+        self._auth(request, "im:write", "mpim:write", "channels:manage", "groups:write")
+        if params.get("channel"):
+            raise _err("method_not_supported_for_channel_type")
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            raise _err("not_enough_users")
+        if len(users) > 1:
+            # Group DMs (mpim) are not reproduced.
+            raise _err("method_not_supported_for_channel_type")
+        uid = users[0]
+        with self.lock:
+            user = self.users.get(uid)
+            if user is None:
+                raise _err("user_not_found")
+            if user["deleted"]:
+                raise _err("user_disabled")
+            already = uid in self.ims
+            if not already:
+                did = f"D{next(self._ids):08d}"
+                self.ims[uid] = {
+                    "id": did,
+                    "created": int(time.time()),
+                    "is_im": True,
+                    "is_org_shared": False,
+                    "user": uid,
+                    "is_user_deleted": False,
+                    "priority": 0,
+                    "is_private": True,
+                    "is_member": True,
+                    "is_archived": False,
+                    "name": did,
+                }
+                self.messages[did] = []
+            im = self.ims[uid]
+        if truthy(params.get("return_im", False)):
+            return _ok(
+                channel=dict(im), **({"already_open": True, "no_op": True} if already else {})
+            )
+        body: dict[str, Any] = {"channel": {"id": im["id"]}}
+        if already:
+            body.update(no_op=True, already_open=True)
+        return _ok(**body)
+
+    @route("*", "/api/reactions.add", name="reactions.add")
+    def reactions_add(self, request: Request) -> Response:
+        params = self._params(request)
+        tok = self._auth(request, "reactions:write")
+        name = str(params.get("name") or "")
+        if not params.get("channel") or not params.get("timestamp"):
+            raise _err("no_item_specified")
+        channel = self._channel(params.get("channel"))
+        self._readable(channel)
+        message = self._message(channel, params.get("timestamp"))
+        if not name or name.strip(":") != name or name not in self.emoji:
+            raise _err("invalid_name")
+        user = tok.data["user_id"]
+        with self.lock:
+            reactions = message.setdefault("reactions", [])
+            reaction = next((r for r in reactions if r["name"] == name), None)
+            if reaction is None:
+                reaction = {"name": name, "users": [], "count": 0}
+                reactions.append(reaction)
+            if user in reaction["users"]:
+                raise _err("already_reacted")
+            reaction["users"].append(user)
+            reaction["count"] += 1
+        return _ok()
+
+    @route("*", "/api/chat.update", name="chat.update")
+    def chat_update(self, request: Request) -> Response:
+        params = self._params(request)
+        tok = self._auth(request, "chat:write")
+        channel = self._channel(params.get("channel"))
+        if channel["is_private"] and not channel["is_member"]:
+            raise _err("channel_not_found")
+        if channel["is_archived"]:
+            raise _err("is_archived")
+        message = self._message(channel, params.get("ts"))
+        if message.get("user") != tok.data["user_id"]:
+            raise _err("cant_update_message")
+        text = params.get("text")
+        if text is None and not params.get("blocks") and not params.get("attachments"):
+            raise _err("no_text")
+        if text is not None and len(str(text)) > MAX_TEXT:
+            raise _err("msg_too_long")
+        with self.lock:
+            if text is not None:
+                message["text"] = str(text)
+            message["edited"] = {"user": tok.data["user_id"], "ts": self._next_ts()}
+        return _ok(
+            channel=channel["id"], ts=message["ts"], text=message["text"], message=dict(message)
+        )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
@@ -38,11 +40,16 @@ def channel_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
     return ChoicePage(choices, cursor)
 
 
-def send_message(ctx: Context) -> dict[str, Any]:
-    config = ctx.config
+def _message_params(config: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {"channel": config["channel"], "text": config["text"]}
     if config.get("thread_ts"):
         params["thread_ts"] = str(config["thread_ts"])
+    return params
+
+
+def send_message(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    params = _message_params(config)
     with ctx.integration.errors():
         answer = ctx.client().chat_postMessage(**params)
     message = answer.get("message") or {}
@@ -53,11 +60,23 @@ def send_message(ctx: Context) -> dict[str, Any]:
     }
 
 
+def preview_send_message(ctx: Context) -> dict[str, Any]:
+    """The chat.postMessage request slack-sdk sends for this config: a JSON POST to the
+    method's URL under SLACK_API_URL (joined as the SDK joins it), bearer token left out."""
+    return {
+        "method": "POST",
+        "url": urljoin(settings.SLACK_API_URL, "chat.postMessage"),
+        "headers": {"Content-Type": "application/json;charset=utf-8"},
+        "body": _message_params(ctx.config),
+    }
+
+
 SEND_MESSAGE = Action(
     key="send_message",
     label=_("Send a message"),
     help=_("Posts a message to a channel as the hub's bot."),
     run=send_message,
+    preview=preview_send_message,
     effect="write",
     fields=(
         Field(

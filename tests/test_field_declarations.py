@@ -174,7 +174,7 @@ def test_nested_outputs_are_checked_through_their_children(declared):
 
 def test_provided_outputs_are_open_to_any_key_and_static_ones_stay_known(declared):
     first = step({}, key="first", action="provided")
-    later = step({"filters": [{"property": "{{ steps.first[\"Due date\"] }}"}]}, key="later")
+    later = step({"filters": [{"property": '{{ steps.first["Due date"] }}'}]}, key="later")
     assert problems(first, later) == []
     static = step({"filters": [{"property": "{{ steps.first.id }}"}]}, key="static")
     assert problems(first, static) == []

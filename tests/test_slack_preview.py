@@ -12,7 +12,9 @@ def test_preview_is_the_request_the_sdk_sends_and_sends_nothing(workspace, fake_
     slack = registry.get("slack")
     action = slack.action("send_message")
     config = {"channel": fake_slack.general, "text": "Hello 안녕", "thread_ts": "1718000000.1"}
-    ctx = Context(workspace_id=workspace.id, config=config, connection=connection, integration=slack)
+    ctx = Context(
+        workspace_id=workspace.id, config=config, connection=connection, integration=slack
+    )
     before = len(fake_slack.log)
     preview = action.preview(ctx)
     assert len(fake_slack.log) == before, "a preview calls nothing"

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from integrations.base import Field
 
-
 Found = list[tuple[str, str]]
 
 

@@ -11,17 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
 
 PAGE_SIZE = 200
+# Slack pages one search may read before answering with what it found and a next page: the
+# picker asks again only when the member scrolls, not ten pages per keystroke.
+SEARCH_PAGES = 3
 
 
 def channel_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
     """Channels the bot can see (public and private, not archived), one Slack page at a time;
-    ``search`` keeps names containing it. A search may need a few Slack pages to fill one."""
+    ``search`` keeps names containing it, reading at most ``SEARCH_PAGES`` Slack pages."""
     client = ctx.client()
     needle = (search or "").strip().lstrip("#").lower()
     choices: list[Choice] = []
     cursor = page
     with ctx.integration.errors():
-        for _round in range(10):
+        for _round in range(SEARCH_PAGES):
             answer = client.conversations_list(
                 types="public_channel,private_channel",
                 exclude_archived=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from hub.connections.models import Connection
 from integrations import registry
@@ -212,5 +213,7 @@ def test_fixed_choices_need_no_connection_and_are_searched(chained, member_clien
 def test_the_message_reads_in_korean(chained, member_client, workspace, fake_slack):
     connection = slack_connection(workspace, fake_slack)
     query = {"app": "slack", "action": "chained", "field": "list", "connection": connection.pk}
-    body = member_client.get(URL, query, HTTP_ACCEPT_LANGUAGE="ko").json()
+    # The middleware leaves Korean active in this thread; the override puts it back after.
+    with translation.override("en"):
+        body = member_client.get(URL, query, HTTP_ACCEPT_LANGUAGE="ko").json()
     assert "Space" in body["message"] and "먼저" in body["message"]

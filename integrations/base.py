@@ -16,6 +16,44 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+# Field and output declarations live in their own module; they are part of this contract and
+# integrations import them from here.
+from integrations.fields import (
+    Choice,
+    ChoicePage,
+    ChoicesProvider,
+    Field,
+    FieldKind,
+    FieldsProvider,
+    OutputField,
+    output_shape,
+)
+
+__all__ = [
+    "Account",
+    "Action",
+    "Choice",
+    "ChoicePage",
+    "ChoicesProvider",
+    "ClientAuth",
+    "Connection",
+    "Context",
+    "Effect",
+    "Field",
+    "FieldKind",
+    "FieldsProvider",
+    "Integration",
+    "IntegrationError",
+    "OAuthSpec",
+    "OutputField",
+    "PollResult",
+    "StopRun",
+    "TokenSet",
+    "Trigger",
+    "WaitUntil",
+    "output_shape",
+]
+
 
 class Connection(Protocol):
     """What an integration may use of a connection (``hub.connections`` implements it).
@@ -85,24 +123,7 @@ class WaitUntil(Exception):
         self.output = output or {}
 
 
-FieldKind = Literal[
-    "text", "long_text", "number", "bool", "choice", "date", "json", "list", "secret"
-]
 Effect = Literal["read", "write", "destructive"]
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class ChoicePage:
-    """One page of choices for a field; ``next_page`` is an opaque token or None when done."""
-
-    choices: list[Choice]
-    next_page: str | None = None
 
 
 @dataclass
@@ -128,49 +149,6 @@ class Context:
         return self.integration.client(self.connection)
 
 
-ChoicesProvider = Callable[[Context, str, "str | None"], ChoicePage]
-FieldsProvider = Callable[[Context], "list[Field]"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One setting of an action or trigger.
-
-    ``kind="secret"``: text such as an API key. The hub stores it encrypted, never shows it
-    back (pages say whether it is set), never exports it, and records it masked in run
-    history; ``ctx.config`` holds the plain value only while the step runs. It is taken
-    literally, never as a template. Only fields declared in ``Action.fields`` can be secret
-    (a fields provider's fields are not known where values are stored)."""
-
-    key: str
-    label: str
-    kind: FieldKind = "text"
-    required: bool = False
-    help: str = ""
-    default: Any = None
-    # A fixed list of choices, or a provider that loads them live through the connection.
-    choices: tuple[Choice, ...] = ()
-    dynamic_choices: ChoicesProvider | None = None
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OutputField:
-    key: str
-    label: str
-    kind: FieldKind = "text"
-
-
-def output_shape(outputs: tuple[OutputField, ...], sample: Mapping[str, Any] | None) -> dict:
-    """What later steps may reference, as publish-time checks see it: the declared output
-    keys, each standing for its sample value (so deeper paths into a list or an object are
-    checked against the sample's shape), or for a value of its kind when the sample has
-    none. The editor's data picker reads the same declaration."""
-    sample = sample or {}
-    blank = {"number": 0, "bool": False, "list": [], "json": None}
-    return {o.key: sample.get(o.key, blank.get(o.kind, "")) for o in outputs}
-
-
 @dataclass(frozen=True)
 class Action:
     key: str
@@ -186,12 +164,28 @@ class Action:
     # Runs in-process and calls nothing outside (formatter, filter, loop, paths): the engine
     # writes its attempt once, with its result, instead of before and after the call.
     local: bool = False
+    # Further outputs known only through the connection (a Notion data source's properties
+    # by name), beside the static ``outputs``; ``outputs_for(ctx)`` gives both.
+    outputs_provider: Callable[[Context], tuple[OutputField, ...]] | None = None
+    # Write and destructive actions: the request ``run`` would send, without sending it and
+    # without the token — ``{"method", "url", "body"}`` — for the editor's "Test step".
+    preview: Callable[[Context], dict[str, Any]] | None = None
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
 
     def output_shape(self) -> dict:
-        return output_shape(self.outputs, self.sample)
+        """Static outputs; with an ``outputs_provider`` any other key is accepted too, since
+        publish-time checks run without a connection (see ``output_shape``)."""
+        return output_shape(self.outputs, self.sample, open=self.outputs_provider is not None)
+
+    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
+        """Every output for this step's config: the static ones, then the provider's."""
+        if self.outputs_provider is None:
+            return self.outputs
+        static = {o.key for o in self.outputs}
+        extra = tuple(o for o in self.outputs_provider(ctx) if o.key not in static)
+        return self.outputs + extra
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,47 @@ def test_built_in_triggers_are_declared_by_the_registry():
     assert set(schedule.triggers) == {"cron", "every", "hourly", "daily", "weekly"}
 
 
+def check_field_declaration(f, siblings, *, in_row=False):
+    assert SNAKE.match(f.key) and str(f.label)
+    assert isinstance(str(f.placeholder), str)
+    if f.choices:
+        assert f.kind in ("choice", "list")
+        values = [c.value for c in f.choices]
+        assert len(values) == len(set(values)), f"{f.key}: choice values are unique"
+    if f.multiple:
+        assert f.kind == "choice", f"{f.key}: only a choice field takes several choices"
+        assert f.has_choices, f"{f.key}: a multi-select offers choices"
+    if f.depends_on:
+        assert f.dynamic_choices is not None, f"{f.key}: depends_on feeds a choices provider"
+        for other in f.depends_on:
+            assert other in siblings and other != f.key, f"{f.key} depends on unknown {other}"
+    if in_row:
+        assert f.kind != "secret", f"{f.key}: secrets are stored per field, not per row"
+    if f.row:
+        assert f.kind == "list", f"{f.key}: only a list field has rows"
+        row_keys = [sub.key for sub in f.row]
+        assert len(row_keys) == len(set(row_keys)), f"{f.key}: row keys are unique"
+        for sub in f.row:
+            check_field_declaration(sub, [*siblings, *row_keys], in_row=True)
+
+
+def check_outputs_declaration(outputs, sample):
+    """Output keys are unique at each level; where an output declares children, the sample
+    holds exactly them (in the object, or in each item of the list)."""
+    keys = [o.key for o in outputs]
+    assert len(keys) == len(set(keys)), "output keys are unique"
+    for output in outputs:
+        if not output.children:
+            continue
+        assert output.kind in ("json", "list"), f"{output.key}: children need an object or list"
+        value = (sample or {}).get(output.key)
+        items = value if output.kind == "list" else [value]
+        for item in items or []:
+            assert isinstance(item, dict), f"{output.key}: the sample holds objects"
+            assert set(item) == {c.key for c in output.children}, f"{output.key}'s children"
+            check_outputs_declaration(output.children, item)
+
+
 @pytest.mark.parametrize(("slug", "what", "key", "item"), list(declarations()))
 def test_declaration_holds_together(slug, what, key, item):
     assert item.key == key and SNAKE.match(key)
@@ -61,9 +102,12 @@ def test_declaration_holds_together(slug, what, key, item):
     field_keys = [f.key for f in item.fields]
     assert len(field_keys) == len(set(field_keys)), "field keys are unique"
     for f in item.fields:
-        assert SNAKE.match(f.key) and str(f.label)
-        if f.choices:
-            assert f.kind in ("choice", "list")
+        check_field_declaration(f, field_keys)
+    check_outputs_declaration(item.outputs, item.sample)
+    if what == "action" and item.preview is not None:
+        assert item.effect in ("write", "destructive"), "only a step that changes things previews"
+    if what == "action" and slug != "builtin" and item.effect != "read":
+        assert item.preview is not None, "a write or destructive action previews its request"
     output_keys = [o.key for o in item.outputs]
     assert len(output_keys) == len(set(output_keys)), "output keys are unique"
     if getattr(item, "any_data", False):
@@ -92,3 +136,23 @@ def test_publish_checks_accept_every_declared_output_and_nothing_else(slug, what
         assert mapping.check({"x": f"{{{{ {root}.{output.key} }}}}"}, known) == []
     undeclared = mapping.check({"x": f"{{{{ {root}.not_declared_anywhere }}}}"}, known)
     assert undeclared and "not_declared_anywhere" in undeclared[0].message
+
+
+def test_the_declaration_checks_refuse_what_the_editor_could_not_render():
+    from integrations.base import Field, OutputField
+
+    bad_fields = [
+        Field("tags", "Tags", kind="choice", multiple=True),
+        Field("tags", "Tags", kind="text", multiple=True, choices=()),
+        Field("rows", "Rows", kind="list", row=(Field("Bad Key", "Bad"),)),
+        Field("rows", "Rows", kind="json", row=(Field("name", "Name"),)),
+        Field("rows", "Rows", kind="list", row=(Field("key", "Key", kind="secret"),)),
+        Field("list", "List", kind="choice", depends_on=("space",), dynamic_choices=print),
+    ]
+    for bad in bad_fields:
+        with pytest.raises(AssertionError):
+            check_field_declaration(bad, [bad.key])
+    nested = (OutputField("items", "Items", kind="list", children=(OutputField("a", "A"),)),)
+    check_outputs_declaration(nested, {"items": [{"a": "x"}]})
+    with pytest.raises(AssertionError):
+        check_outputs_declaration(nested, {"items": [{"b": "x"}]})

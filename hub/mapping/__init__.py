@@ -71,7 +71,7 @@ so).
 """
 
 from hub.mapping import conditions
-from hub.mapping.checking import Reference, check, references
+from hub.mapping.checking import OpenObject, Reference, check, references
 from hub.mapping.errors import MappingError
 from hub.mapping.filters import filter_docs
 from hub.mapping.rendering import render
@@ -79,6 +79,7 @@ from hub.mapping.values import parse_datetime, strip_html, to_text, zone
 
 __all__ = [
     "MappingError",
+    "OpenObject",
     "Reference",
     "check",
     "conditions",

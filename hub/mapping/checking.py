@@ -14,6 +14,12 @@ from hub.mapping.parsing import scan
 from hub.mapping.values import Segment, as_index, dotted, kind, no_such
 
 
+class OpenObject(dict):
+    """In sample data for ``check``: an object whose keys listed are checked as usual, while
+    any other key is accepted and stands for an unknown value — the outputs of a step whose
+    further fields are only known through a connection (a Notion data source's properties)."""
+
+
 @dataclass(frozen=True)
 class Reference:
     """One reference found in a step's config, for publish-time checks.
@@ -99,8 +105,8 @@ def check(
     ``known`` is shaped like render's ``data`` but holds samples: the trigger's sample and,
     under ``steps``, the sample output of each step that runs before this one. A list in a
     sample stands for "a list of items like its first item"; ``None`` stands for "unknown", so
-    anything below it is accepted. ``later_steps`` lets a reference to a step that runs later
-    be explained as such.
+    anything below it is accepted, and an ``OpenObject`` accepts keys it does not list.
+    ``later_steps`` lets a reference to a step that runs later be explained as such.
     """
     later = set(later_steps)
     errors: list[MappingError] = []
@@ -142,6 +148,8 @@ def _check_path(
         if isinstance(current, dict):
             key = str(seg)
             if key not in current:
+                if isinstance(current, OpenObject):
+                    return ""
                 return no_such(path[: i + 1], current.keys())
             current = current[key]
         elif isinstance(current, list | tuple):

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from hub.engine import schedule
+from hub.recipes.field_values import check_field
 from integrations import registry
 from integrations.base import Action, IntegrationError, Trigger
 
@@ -250,6 +251,8 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
                 problems.append(
                     Problem(_("“%(label)s” is required.") % {"label": f.label}, key, f.key)
                 )
+            else:
+                problems += [Problem(m, key, where) for m, where in check_field(f, value)]
         if needs_connection(integration):
             label = step.get("connection")
             if not label:

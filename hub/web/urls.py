@@ -4,7 +4,18 @@ bookmarks, reverse() everywhere): change neither without a redirect."""
 from django.contrib import admin
 from django.urls import include, path
 
-from hub.web import audit, connections, home, members, oauth, recipes, runs, system, webhooks
+from hub.web import (
+    audit,
+    choices,
+    connections,
+    home,
+    members,
+    oauth,
+    recipes,
+    runs,
+    system,
+    webhooks,
+)
 
 connection_urls = [
     path("", connections.connection_list, name="connections"),
@@ -20,6 +31,7 @@ connection_urls = [
 recipe_urls = [
     path("", recipes.recipe_list, name="recipes"),
     path("import/", recipes.import_file, name="recipe_import"),
+    path("choices/", choices.field_choices, name="recipe_choices"),
     path("<int:pk>/", recipes.recipe_detail, name="recipe_detail"),
     path("<int:pk>/run/", recipes.run_now, name="recipe_run"),
     path("<int:pk>/publish/", recipes.publish, name="recipe_publish"),

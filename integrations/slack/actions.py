@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
 from integrations.slack.calls import call
 
 PAGE_SIZE = 200
+# Slack pages one search may read before answering with what it found and a next page: the
+# picker asks again only when the member scrolls, not ten pages per keystroke.
+SEARCH_PAGES = 3
 
 
 def channel_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
     """Channels the bot can see (public and private, not archived), one Slack page at a time;
-    ``search`` keeps names containing it. A search may need a few Slack pages to fill one."""
+    ``search`` keeps names containing it, reading at most ``SEARCH_PAGES`` Slack pages."""
     client = ctx.client()
     needle = (search or "").strip().lstrip("#").lower()
     choices: list[Choice] = []
     cursor = page
     with ctx.integration.errors():
-        for _round in range(10):
+        for _round in range(SEARCH_PAGES):
             answer = client.conversations_list(
                 types="public_channel,private_channel",
                 exclude_archived=True,
@@ -45,19 +50,34 @@ def flag(value: Any) -> bool:
     return bool(value)
 
 
-def send_message(ctx: Context) -> dict[str, Any]:
-    config = ctx.config
+def _message_params(config: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {"channel": config["channel"], "text": config["text"]}
     if config.get("thread_ts"):
         params["thread_ts"] = str(config["thread_ts"])
     if config.get("unfurl_links") not in (None, ""):
         params["unfurl_links"] = flag(config["unfurl_links"])
+    return params
+
+
+def send_message(ctx: Context) -> dict[str, Any]:
+    params = _message_params(ctx.config)
     answer = call(ctx, ctx.client().chat_postMessage, params, **params)
     message = answer.get("message") or {}
     return {
         "channel": answer.get("channel"),
         "ts": answer.get("ts"),
-        "text": message.get("text", config["text"]),
+        "text": message.get("text", ctx.config["text"]),
+    }
+
+
+def preview_send_message(ctx: Context) -> dict[str, Any]:
+    """The chat.postMessage request slack-sdk sends for this config: a JSON POST to the
+    method's URL under SLACK_API_URL (joined as the SDK joins it), bearer token left out."""
+    return {
+        "method": "POST",
+        "url": urljoin(settings.SLACK_API_URL, "chat.postMessage"),
+        "headers": {"Content-Type": "application/json;charset=utf-8"},
+        "body": _message_params(ctx.config),
     }
 
 
@@ -66,6 +86,7 @@ SEND_MESSAGE = Action(
     label=_("Send a message"),
     help=_("Posts a message to a channel as the hub's bot."),
     run=send_message,
+    preview=preview_send_message,
     effect="write",
     fields=(
         Field(

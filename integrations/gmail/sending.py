@@ -135,6 +135,7 @@ SEND_EMAIL = Action(
     key="send_email",
     label=_("Send an email"),
     run=send_email,
+    preview=send_request,
     effect="write",
     help=_("Sends from the connected mailbox; Korean and other scripts arrive intact."),
     fields=COMPOSE_FIELDS,
@@ -146,6 +147,7 @@ CREATE_DRAFT = Action(
     key="create_draft",
     label=_("Create a draft"),
     run=create_draft,
+    preview=draft_request,
     effect="write",
     help=_("Saves the email in Drafts for someone to check and send."),
     fields=COMPOSE_FIELDS,
@@ -157,10 +159,18 @@ CREATE_DRAFT = Action(
     },
 )
 
+
+def preview_reply(ctx: Context) -> dict[str, Any]:
+    """The reply it would send. Building it reads the original email (a read, never a send),
+    since the reply's recipients, subject and threading come from it."""
+    return reply_request(ctx, ctx.client())
+
+
 REPLY_TO_EMAIL = Action(
     key="reply_to_email",
     label=_("Reply to an email"),
     run=reply_to_email,
+    preview=preview_reply,
     effect="write",
     help=_("Replies in the same conversation, so it shows up threaded in every mail app."),
     fields=(

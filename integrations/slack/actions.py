@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Choice, ChoicePage, Context, Field, OutputField
-from integrations.slack.calls import call
+from integrations.slack.calls import call, request_preview
 
 PAGE_SIZE = 200
 # Slack pages one search may read before answering with what it found and a next page: the
@@ -73,12 +71,7 @@ def send_message(ctx: Context) -> dict[str, Any]:
 def preview_send_message(ctx: Context) -> dict[str, Any]:
     """The chat.postMessage request slack-sdk sends for this config: a JSON POST to the
     method's URL under SLACK_API_URL (joined as the SDK joins it), bearer token left out."""
-    return {
-        "method": "POST",
-        "url": urljoin(settings.SLACK_API_URL, "chat.postMessage"),
-        "headers": {"Content-Type": "application/json;charset=utf-8"},
-        "body": _message_params(ctx.config),
-    }
+    return request_preview("chat.postMessage", _message_params(ctx.config))
 
 
 SEND_MESSAGE = Action(

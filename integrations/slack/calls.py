@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from slack_sdk.errors import SlackApiError
 
@@ -88,3 +90,14 @@ def call(
             if text is not None and exc.response.status_code != 429:
                 raise IntegrationError(text, permanent=True) from None
             raise
+
+
+def request_preview(method: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The request slack-sdk sends for a Web API method: a JSON POST to the method's URL under
+    SLACK_API_URL (joined as the SDK joins it), the bearer token left out."""
+    return {
+        "method": "POST",
+        "url": urljoin(settings.SLACK_API_URL, method),
+        "headers": {"Content-Type": "application/json;charset=utf-8"},
+        "body": body,
+    }

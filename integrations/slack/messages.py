@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, Field, OutputField
 from integrations.slack.actions import channel_choices
-from integrations.slack.calls import call
+from integrations.slack.calls import call, request_preview
 
 
 def channel_field(help_text: Any = "") -> Field:
@@ -44,11 +44,18 @@ def add_reaction(ctx: Context) -> dict[str, Any]:
     return {"channel": channel, "ts": ts, "emoji": name}
 
 
+def preview_add_reaction(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    body = {"channel": str(config["channel"]), "timestamp": str(config["ts"])}
+    return request_preview("reactions.add", {**body, "name": emoji_name(config["emoji"])})
+
+
 ADD_REACTION = Action(
     key="add_reaction",
     label=_("Add a reaction"),
     help=_("Adds an emoji reaction to a message as the hub's bot."),
     run=add_reaction,
+    preview=preview_add_reaction,
     effect="write",
     fields=(
         channel_field(),
@@ -93,11 +100,18 @@ def update_message(ctx: Context) -> dict[str, Any]:
     }
 
 
+def preview_update_message(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    body = {"channel": str(config["channel"]), "ts": str(config["ts"]), "text": config["text"]}
+    return request_preview("chat.update", body)
+
+
 UPDATE_MESSAGE = Action(
     key="update_message",
     label=_("Edit a message"),
     help=_("Replaces the text of a message the hub's bot posted earlier."),
     run=update_message,
+    preview=preview_update_message,
     effect="write",
     fields=(
         channel_field(),

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, Field, OutputField
-from integrations.slack.calls import call
+from integrations.slack.calls import call, request_preview
 from integrations.slack.pickers import user_choices
 
 
@@ -73,11 +73,26 @@ def send_direct_message(ctx: Context) -> dict[str, Any]:
     }
 
 
+def preview_send_direct_message(ctx: Context) -> dict[str, Any]:
+    """The message it posts, after the request that opens the direct message (``before``).
+    Nothing is called: a person given by email is looked up only when the step runs."""
+    config = ctx.config
+    who = str(config["user"]).strip()
+    if "@" in who:
+        who = _("(the Slack member with the email address %(email)s)") % {"email": who}
+    posted = request_preview(
+        "chat.postMessage",
+        {"channel": str(_("(the direct message channel opened first)")), "text": config["text"]},
+    )
+    return {**posted, "before": [request_preview("conversations.open", {"users": str(who)})]}
+
+
 SEND_DIRECT_MESSAGE = Action(
     key="send_direct_message",
     label=_("Send a direct message"),
     help=_("Sends a direct message to one person from the hub's bot."),
     run=send_direct_message,
+    preview=preview_send_direct_message,
     effect="write",
     fields=(
         Field(

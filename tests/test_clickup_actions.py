@@ -246,3 +246,11 @@ def test_find_tasks_rate_limited(clickup):
     clickup.rate_limit("team.tasks", retry_after=7)
     error = fails(clickup, "find_tasks", workspace=clickup.team_id, due="today")
     assert error.retryable and 5 <= error.retry_after <= 7
+
+
+def test_errors_read_in_korean_for_a_korean_member(clickup):
+    from django.utils import translation
+
+    with translation.override("ko"):
+        error = fails(clickup, "find_member_by_email", workspace="999", email="a@acme.test")
+    assert error.message.startswith("Toolstack에 승인되지 않은 ClickUp 워크스페이스입니다.")

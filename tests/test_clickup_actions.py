@@ -254,3 +254,28 @@ def test_errors_read_in_korean_for_a_korean_member(clickup):
     with translation.override("ko"):
         error = fails(clickup, "find_member_by_email", workspace="999", email="a@acme.test")
     assert error.message.startswith("Toolstack에 승인되지 않은 ClickUp 워크스페이스입니다.")
+
+
+def test_create_task_in_a_deleted_list_is_permanent(clickup):
+    clickup.fail_next(
+        "task.create", status=404, body={"err": "List not found", "ECODE": "ITEM_015"}
+    )
+    error = fails(clickup, "create_task", list=clickup.list_id, name="x")
+    assert error.permanent
+    assert error.message == (
+        "ClickUp cannot find that list or task (List not found). Pick it again, or check that "
+        "it was not deleted."
+    )
+
+
+def test_create_task_in_an_unknown_time_zone_calls_nothing(clickup):
+    error = fails(
+        clickup,
+        "create_task",
+        list=clickup.list_id,
+        name="x",
+        due_date="2026-12-04",
+        timezone="Seoul",
+    )
+    assert error.permanent and "Asia/Seoul" in error.message
+    assert clickup.calls("task.create") == []

@@ -92,7 +92,7 @@ def user_ids(ctx: Context, values: Any) -> list[int]:
     if values in (None, ""):
         return []
     if isinstance(values, str):
-        values = [v for v in values.replace(";", ",").split(",")]
+        values = values.replace(";", ",").split(",")
     elif not isinstance(values, list | tuple):
         values = [values]
     wanted = [str(v).strip() for v in values if str(v).strip()]

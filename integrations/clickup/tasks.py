@@ -73,8 +73,9 @@ def create_task(ctx: Context) -> dict[str, Any]:
         body["priority"] = level
     if config.get("status"):
         body["status"] = str(config["status"])
-    if tags(config.get("tags")):
-        body["tags"] = tags(config.get("tags"))
+    labels = tags(config.get("tags"))
+    if labels:
+        body["tags"] = labels
     list_id = str(config["list"]).strip()
     with ctx.integration.errors():
         task = ctx.client().post(f"list/{list_id}/task", body)

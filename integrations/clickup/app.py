@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import http
@@ -17,6 +18,8 @@ from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 AUTH_ECODES = {"OAUTH_017", "OAUTH_019", "OAUTH_021", "OAUTH_025", "OAUTH_077"}
 # The Workspace was not authorised for this token: reconnect and tick it.
 TEAM_ECODES = {"OAUTH_023", "OAUTH_026", "OAUTH_027"}
+# The list, task or other item does not exist (or was deleted).
+MISSING_ECODES = {"ITEM_013", "ITEM_015"}
 
 
 def _api(path: str) -> str:
@@ -36,12 +39,14 @@ def clickup_error(response: requests.Response) -> IntegrationError:
     # is fixed by reconnecting and ticking the Workspace, not by refreshing.
     if ecode in TEAM_ECODES:
         return IntegrationError(
-            "That ClickUp Workspace is not authorised for this connection. Reconnect ClickUp "
-            "and tick it.",
+            gettext(
+                "This ClickUp Workspace is not authorised for Toolstack — reconnect ClickUp "
+                "and tick it."
+            ),
             permanent=True,
         )
     if status == 401 or ecode in AUTH_ECODES:
-        return IntegrationError("ClickUp no longer accepts this connection.", reauth=True)
+        return IntegrationError(gettext("ClickUp no longer accepts this connection."), reauth=True)
     if status == 429:
         retry = http.retry_after_seconds(response.headers)
         reset = response.headers.get("X-RateLimit-Reset")
@@ -53,13 +58,22 @@ def clickup_error(response: requests.Response) -> IntegrationError:
             except ValueError:
                 retry = None
         return IntegrationError(
-            "ClickUp is limiting requests; trying again shortly.", retry_after=retry
+            gettext("ClickUp is limiting requests; trying again shortly."), retry_after=retry
         )
     if status >= 500:
-        return IntegrationError("ClickUp had a problem; trying again shortly.")
-    if status == 404:
-        return IntegrationError("ClickUp cannot find that item.", permanent=True)
-    return IntegrationError(f"ClickUp refused the request: {err or status}", permanent=True)
+        return IntegrationError(gettext("ClickUp had a problem; trying again shortly."))
+    if status == 404 or ecode in MISSING_ECODES:
+        return IntegrationError(
+            gettext(
+                "ClickUp cannot find that list or task (%(err)s). Pick it again, or check "
+                "that it was not deleted."
+            )
+            % {"err": err or status},
+            permanent=True,
+        )
+    return IntegrationError(
+        gettext("ClickUp refused the request: %(err)s") % {"err": err or status}, permanent=True
+    )
 
 
 class ClickUpClient:
@@ -108,7 +122,7 @@ class ClickUpIntegration(Integration):
 
     @property
     def actions(self):
-        from integrations.clickup.actions import ACTIONS
+        from integrations.clickup.catalogue import ACTIONS
 
         return ACTIONS
 

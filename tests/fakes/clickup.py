@@ -111,6 +111,31 @@ class FakeClickUp(FakeApp):
             }
         return tid
 
+    def add_member(self, email: str, username: str, team_id: str | None = None) -> int:
+        """A member of a Workspace, as GET /team lists them (role 3: member)."""
+        uid = next(self._ids) % 100_000_000
+        initials = "".join(w[0] for w in username.split()[:2]).upper()
+        user = {
+            "id": uid,
+            "username": username,
+            "email": email,
+            "color": "#40bc86",
+            "profilePicture": None,
+            "initials": initials,
+            "role": 3,
+        }
+        with self.lock:
+            self.teams[team_id or self.team_id]["members"].append({"user": user})
+        return uid
+
+    def _member(self, team_id: str, uid: Any) -> dict[str, Any] | None:
+        for member in self.teams[team_id]["members"]:
+            if str(member["user"]["id"]) == str(uid):
+                user = member["user"]
+                keys = ("id", "username", "color", "initials", "email", "profilePicture")
+                return {k: user.get(k) for k in keys}
+        return None
+
     def add_space(self, name: str, team_id: str | None = None) -> str:
         sid = self._id()
         with self.lock:
@@ -384,6 +409,13 @@ class FakeClickUp(FakeApp):
         if not isinstance(name, str) or not name.strip():
             raise _err(400, "Task name invalid", "INPUT_005")
         lst = self.lists[list_id]
+        team_id = self.spaces[lst["space"]["id"]]["_team"]
+        assignees = []
+        for uid in body.get("assignees") or []:
+            member = self._member(team_id, uid)
+            if member is None:
+                raise _err(400, "Assignee not found", "ITEM_062")
+            assignees.append(member)
         tid = format(next(self._ids), "x")[-9:]
         now = str(_ms())
         status = self._status(lst, body.get("status"))
@@ -403,7 +435,7 @@ class FakeClickUp(FakeApp):
             "creator": {
                 k: self.user[k] for k in ("id", "username", "color", "email", "profilePicture")
             },
-            "assignees": [{"id": a} for a in body.get("assignees") or []],
+            "assignees": assignees,
             "watchers": [],
             "checklists": [],
             "tags": [
@@ -414,6 +446,8 @@ class FakeClickUp(FakeApp):
             "priority": self._priority(body.get("priority")),
             "due_date": str(body["due_date"]) if body.get("due_date") else None,
             "start_date": str(body["start_date"]) if body.get("start_date") else None,
+            "_due_date_time": bool(body.get("due_date_time")),
+            "_start_date_time": bool(body.get("start_date_time")),
             "points": None,
             "time_estimate": None,
             "custom_fields": [],
@@ -440,7 +474,7 @@ class FakeClickUp(FakeApp):
         with self.lock:
             self.tasks[tid] = task
             self.comments[tid] = []
-        return copy.deepcopy(task)
+        return self._public(task)
 
     @staticmethod
     def _priority(value: Any) -> dict[str, Any] | None:
@@ -468,6 +502,27 @@ class FakeClickUp(FakeApp):
     def list_tasks(self, request: Request) -> Response:
         tok = self._auth(request)
         lst = self._get(self.lists, request.params["list_id"], tok)
+        return self._task_page(request, lambda t: t["list"]["id"] == lst["id"])
+
+    @route("GET", "/api/v2/team/{team_id}/task", name="team.tasks")
+    def team_tasks(self, request: Request) -> Response:
+        """Filtered Team Tasks: the list endpoint's filters across a Workspace, narrowed by
+        ``list_ids[]`` / ``space_ids[]``."""
+        tok = self._auth(request)
+        team_id = request.params["team_id"]
+        self._team_ok(tok, team_id)
+        lists = set(request.args("list_ids[]"))
+        spaces = set(request.args("space_ids[]"))
+        return self._task_page(
+            request,
+            lambda t: (
+                t["team_id"] == team_id
+                and (not lists or t["list"]["id"] in lists)
+                and (not spaces or t["space"]["id"] in spaces)
+            ),
+        )
+
+    def _task_page(self, request: Request, keep: Any) -> Response:
         try:
             page = int(request.arg("page", "0") or 0)
         except ValueError:
@@ -478,9 +533,9 @@ class FakeClickUp(FakeApp):
         assignees = set(request.args("assignees[]") + request.args("assignees"))
         with self.lock:
             tasks = [
-                copy.deepcopy(t)
+                self._public(t)
                 for t in self.tasks.values()
-                if t["list"]["id"] == lst["id"] and t["archived"] == archived
+                if keep(t) and t["archived"] == archived
             ]
         if statuses:
             tasks = [t for t in tasks if t["status"]["status"].lower() in statuses]
@@ -527,7 +582,7 @@ class FakeClickUp(FakeApp):
     def get_task(self, request: Request) -> Response:
         tok = self._auth(request)
         with self.lock:
-            return Response(200, copy.deepcopy(self._task(request, tok)))
+            return Response(200, self._public(self._task(request, tok)))
 
     @route("PUT", "/api/v2/task/{task_id}", name="task.update")
     def update_task(self, request: Request) -> Response:
@@ -555,7 +610,7 @@ class FakeClickUp(FakeApp):
             if "archived" in body:
                 task["archived"] = bool(body["archived"])
             task["date_updated"] = str(_ms())
-            return Response(200, copy.deepcopy(task))
+            return Response(200, self._public(task))
 
     @route("DELETE", "/api/v2/task/{task_id}", name="task.delete")
     def delete_task(self, request: Request) -> Response:

@@ -279,3 +279,36 @@ def test_create_task_in_an_unknown_time_zone_calls_nothing(clickup):
     )
     assert error.permanent and "Asia/Seoul" in error.message
     assert clickup.calls("task.create") == []
+
+
+# -- previews
+
+
+def test_task_and_comment_previews_are_the_requests_then_sent_and_send_nothing(clickup):
+    token = clickup.issue_token()
+    task_config = {
+        "list": clickup.list_id,
+        "name": "Sign the contract",
+        "assignees": "grace@acme.test",
+        "due_date": "2026-12-04 18:00",
+        "timezone": "Asia/Seoul",
+    }
+    ctx = context(clickup, token, **task_config)
+    action = ctx.integration.action("create_task")
+    preview = action.preview(ctx)
+    assert clickup.calls("task.create") == [], "a preview creates nothing"
+    assert token not in repr(preview)
+    assert preview["body"]["assignees"] == [clickup.grace]
+    assert preview["body"]["due_date"] == ms(datetime(2026, 12, 4, 18, tzinfo=SEOUL))
+    task = action.run(ctx)
+    [sent] = clickup.calls("task.create")
+    assert preview["url"] == clickup.origin + sent.path
+    assert preview["body"] == sent.body
+
+    ctx = context(clickup, token, task=task["id"], text="Please sign by Friday")
+    comment = ctx.integration.action("add_comment")
+    preview = comment.preview(ctx)
+    assert clickup.calls("task.comment.create") == []
+    comment.run(ctx)
+    [sent] = clickup.calls("task.comment.create")
+    assert preview["body"] == sent.body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +56,9 @@ def priority(value: Any) -> int | None:
     )
 
 
-def create_task(ctx: Context) -> dict[str, Any]:
+def _task_request(ctx: Context) -> tuple[str, dict[str, Any]]:
+    """The path and body of the create request. Assignees given by email are looked up (one
+    read of the Workspace's members), for the preview too: a preview reads, never writes."""
     config = ctx.config
     tz = dates.zone(config.get("timezone"))
     body: dict[str, Any] = {"name": str(config["name"])}
@@ -76,10 +79,29 @@ def create_task(ctx: Context) -> dict[str, Any]:
     labels = tags(config.get("tags"))
     if labels:
         body["tags"] = labels
-    list_id = str(config["list"]).strip()
+    return f"list/{str(config['list']).strip()}/task", body
+
+
+def _preview(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    # The token is sent in the Authorization header, left out here.
+    url = f"{settings.CLICKUP_API_URL.rstrip('/')}/{path}"
+    return {
+        "method": "POST",
+        "url": url,
+        "headers": {"Content-Type": "application/json"},
+        "body": body,
+    }
+
+
+def create_task(ctx: Context) -> dict[str, Any]:
+    path, body = _task_request(ctx)
     with ctx.integration.errors():
-        task = ctx.client().post(f"list/{list_id}/task", body)
-    return task_view(task, tz)
+        task = ctx.client().post(path, body)
+    return task_view(task, dates.zone(ctx.config.get("timezone")))
+
+
+def preview_create_task(ctx: Context) -> dict[str, Any]:
+    return _preview(*_task_request(ctx))
 
 
 TASK_OUTPUTS = (
@@ -95,6 +117,7 @@ CREATE_TASK = Action(
     label=_("Create a task"),
     help=_("Creates a task in a ClickUp list, assigned and due as you say."),
     run=create_task,
+    preview=preview_create_task,
     effect="write",
     fields=(
         Field(
@@ -144,16 +167,24 @@ CREATE_TASK = Action(
 )
 
 
-def add_comment(ctx: Context) -> dict[str, Any]:
+def _comment_request(ctx: Context) -> tuple[str, dict[str, Any]]:
     config = ctx.config
     body: dict[str, Any] = {"comment_text": str(config["text"]), "notify_all": False}
     assignee = user_ids(ctx, config.get("assignee"))
     if assignee:
         body["assignee"] = assignee[0]
-    task_id = str(config["task"]).strip()
+    return f"task/{str(config['task']).strip()}/comment", body
+
+
+def add_comment(ctx: Context) -> dict[str, Any]:
+    path, body = _comment_request(ctx)
     with ctx.integration.errors():
-        answer = ctx.client().post(f"task/{task_id}/comment", body)
+        answer = ctx.client().post(path, body)
     return {"id": str(answer.get("id") or "")}
+
+
+def preview_add_comment(ctx: Context) -> dict[str, Any]:
+    return _preview(*_comment_request(ctx))
 
 
 ADD_COMMENT = Action(
@@ -161,6 +192,7 @@ ADD_COMMENT = Action(
     label=_("Add a comment to a task"),
     help=_("Comments on a ClickUp task, optionally assigning the comment to someone."),
     run=add_comment,
+    preview=preview_add_comment,
     effect="write",
     fields=(
         Field("task", _("Task ID"), required=True, help=_("For example the “id” of a task step.")),

@@ -266,3 +266,12 @@ def test_archive_page_rate_limited_and_unauthorized(conn, fake_notion):
     assert error.retryable and error.retry_after == 2
     fake_notion.revoke_token(conn.access_token)
     assert fails(conn, "archive_page", page=page["id"]).reauth
+
+
+def test_the_not_shared_message_is_korean_for_a_korean_member(conn, fake_notion):
+    from django.utils import translation
+
+    page = fake_notion.add_page("", "Private", shared=False)
+    with translation.override("ko"):
+        error = fails(conn, "get_page_content", page=page["id"])
+    assert error.message.startswith("Notion 페이지가 Toolstack과 공유되어 있지 않습니다.")

@@ -275,3 +275,34 @@ def test_the_not_shared_message_is_korean_for_a_korean_member(conn, fake_notion)
     with translation.override("ko"):
         error = fails(conn, "get_page_content", page=page["id"])
     assert error.message.startswith("Notion 페이지가 Toolstack과 공유되어 있지 않습니다.")
+
+
+def test_columns_read_in_line_with_the_text_around_them(conn, fake_notion):
+    column = {"type": "column", "column": {"children": [text_block("paragraph", "Left")]}}
+    columns = {"type": "column_list", "column_list": {"children": [column]}}
+    page = fake_notion.add_page("", "Cols", blocks=[text_block("paragraph", "Top"), columns])
+    assert run(conn, "get_page_content", page=page["id"])["text"] == "Top\nLeft"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "1f0d872b594c80c1a3e80037abcdef01",
+        "1f0d872b-594c-80c1-a3e8-0037abcdef01",
+        "https://www.notion.so/acme/Meeting-notes-1f0d872b594c80c1a3e80037abcdef01?pvs=4",
+        "https://www.notion.so/1f0d872b594c80c1a3e80037abcdef01#2a0d872b594c80c1a3e80037abcdef02",
+        "www.notion.so/Meeting-1f0d872b594c80c1a3e80037abcdef01/",
+        "https://acme.notion.site/Notes-1f0d872b594c80c1a3e80037abcdef01",
+    ],
+)
+def test_a_page_is_given_by_id_or_pasted_link(given):
+    from integrations.notion.calls import page_id
+
+    assert page_id(given) == "1f0d872b-594c-80c1-a3e8-0037abcdef01"
+
+
+def test_restricted_resource_is_permanent_and_says_what_to_check(conn, fake_notion):
+    page = fake_notion.add_page("", "Locked")
+    fake_notion.fail_next("pages.update", status=403)
+    error = fails(conn, "archive_page", page=page["id"])
+    assert error.permanent and "⋯ → Connections" in error.message

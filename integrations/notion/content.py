@@ -90,11 +90,13 @@ def line(block: dict[str, Any], depth: int, number: int) -> Line | None:
 def walk(ctx: Context, parent: str) -> Walk:
     """Every block under ``parent`` depth first, in page order, within the caps."""
     client, found = ctx.client(), Walk()
-    _children(ctx, client, parent, 0, found)
+    _children(ctx, client, parent, 0, 0, found)
     return found
 
 
-def _children(ctx: Context, client: Any, parent: str, depth: int, found: Walk) -> None:
+def _children(ctx: Context, client: Any, parent: str, depth: int, indent: int, found: Walk) -> None:
+    """``depth`` counts nesting for the cap; ``indent`` only blocks that show a line, so the
+    contents of columns and synced blocks line up with the text around them."""
     cursor, number = None, 0
     while True:
         params: dict[str, Any] = {"block_id": parent, "page_size": PAGE_SIZE}
@@ -107,14 +109,15 @@ def _children(ctx: Context, client: Any, parent: str, depth: int, found: Walk) -
                 return
             found.blocks += 1
             number = number + 1 if block.get("type") == "numbered_list_item" else 0
-            made = line(block, depth, number)
+            made = line(block, indent, number)
             if made is not None:
                 found.lines.append(made)
             if block.get("has_children") and block.get("type") not in OWN_PAGES:
                 if depth + 1 >= MAX_DEPTH:
                     found.truncated = True
                 else:
-                    _children(ctx, client, block["id"], depth + 1, found)
+                    inner = indent + 1 if made is not None else indent
+                    _children(ctx, client, block["id"], depth + 1, inner, found)
                     if found.truncated and found.blocks >= MAX_BLOCKS:
                         return
         cursor = answer.get("next_cursor") if answer.get("has_more") else None

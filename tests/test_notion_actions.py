@@ -306,3 +306,38 @@ def test_restricted_resource_is_permanent_and_says_what_to_check(conn, fake_noti
     fake_notion.fail_next("pages.update", status=403)
     error = fails(conn, "archive_page", page=page["id"])
     assert error.permanent and "⋯ → Connections" in error.message
+
+
+# -- a recipe
+
+
+def test_recipe_copies_meeting_notes_as_markdown_onto_another_page(workspace, conn, fake_notion):
+    from hub.engine.executor import execute
+    from hub.engine.models import Run
+    from hub.engine.runs import start_run
+    from tests.conftest import make_recipe
+
+    notes = meeting_notes(fake_notion)
+    digest = fake_notion.add_page("", "Digest")
+    steps = [
+        {
+            "key": "read",
+            "app": "notion",
+            "action": "get_page_content",
+            "connection": "Acme Notion",
+            "config": {"page": "{{ trigger.page }}"},
+        },
+        {
+            "key": "write",
+            "app": "notion",
+            "action": "append_to_page",
+            "connection": "Acme Notion",
+            "config": {"page": digest["id"], "content": "{{ steps.read.markdown }}"},
+        },
+    ]
+    recipe = make_recipe(workspace, steps)
+    run_ = start_run(recipe, Run.Source.MANUAL, {"page": link(notes)})
+    assert execute(run_.id) == "succeeded"
+    kinds = [kind for kind, _text in fake_notion.block_texts(digest["id"])]
+    assert kinds[:3] == ["heading_1", "paragraph", "bulleted_list_item"]
+    assert ("to_do", "Book the room") in fake_notion.block_texts(digest["id"])

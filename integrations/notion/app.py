@@ -55,7 +55,7 @@ class NotionIntegration(Integration):
 
     @property
     def actions(self):
-        from integrations.notion.actions import ACTIONS
+        from integrations.notion.catalogue import ACTIONS
 
         return ACTIONS
 

@@ -118,6 +118,8 @@ class FakeNotion(FakeApp):
         self.pages: dict[str, dict[str, Any]] = {}
         self.blocks: dict[str, dict[str, Any]] = {}
         self.children: dict[str, list[str]] = {}
+        # Pages the user has not shared with the integration: Notion answers 404, as if absent.
+        self.unshared: set[str] = set()
         self._seq = 0
 
     # ------------------------------------------------------------ settings and seeding
@@ -217,9 +219,22 @@ class FakeNotion(FakeApp):
         return db_id, ds_id
 
     def add_page(
-        self, parent: str, title: str, properties: dict[str, Any] | None = None
+        self,
+        parent: str,
+        title: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        shared: bool = True,
     ) -> dict[str, Any]:
-        """Seed a page under a data source (``properties`` as the API takes them) or a page."""
+        """Seed a page under a data source (``properties`` as the API takes them) or a page
+        (``parent=""``: a top-level workspace page). ``blocks`` as append-children takes them
+        (any count, nested through ``children``); ``shared=False``: the integration is not
+        among the page's connections."""
+        if not parent:
+            props = {"title": {"title": [{"text": {"content": title}}]}}
+            page = self._create_page({"type": "workspace", "workspace": True}, props, [])
+            return self._seeded(page, blocks, shared)
         if parent in self.data_sources:
             schema = self.data_sources[parent]["properties"]
             title_name = next(n for n, p in schema.items() if p["type"] == "title")
@@ -228,7 +243,31 @@ class FakeNotion(FakeApp):
         else:
             props = {"title": {"title": [{"text": {"content": title}}]}}
             parent_obj = {"type": "page_id", "page_id": parent}
-        return self._create_page(parent_obj, props, [])
+        return self._seeded(self._create_page(parent_obj, props, []), blocks, shared)
+
+    def _seeded(
+        self, page: dict[str, Any], blocks: list[dict[str, Any]] | None, shared: bool
+    ) -> dict[str, Any]:
+        self.seed_blocks(page["id"], blocks or [])
+        if not shared:
+            self.unshared.add(page["id"])
+        return page
+
+    def seed_blocks(self, parent: str, blocks: list[dict[str, Any]]) -> None:
+        """Append ``blocks`` (nested through ``children``, any count) without the API's
+        per-request limits."""
+        for start in range(0, len(blocks), MAX_ARRAY):
+            batch = [copy.deepcopy(b) for b in blocks[start : start + MAX_ARRAY]]
+            nested = [(b.get(b["type"]) or {}).pop("children", None) for b in batch]
+            for block, made in zip(nested, self._append(parent, batch, None), strict=True):
+                if block:
+                    self.seed_blocks(made["id"], block)
+
+    def block_texts(self, parent: str) -> list[tuple[str, str]]:
+        """``(type, plain text)`` of a page's or block's direct children, in order."""
+        with self.lock:
+            found = [self.blocks[b] for b in self.children.get(parent, [])]
+        return [(b["type"], plain(b[b["type"]].get("rich_text") or [])) for b in found]
 
     # ------------------------------------------------------------ kit hooks
 
@@ -433,7 +472,7 @@ class FakeNotion(FakeApp):
     def _find(self, store: dict[str, dict[str, Any]], raw_id: str, name: str) -> dict[str, Any]:
         oid = _uuid(raw_id, name)
         with self.lock:
-            obj = store.get(oid)
+            obj = None if oid in self.unshared else store.get(oid)
         if obj is None:
             kind = name.removesuffix("_id").replace("_", " ")
             raise _error(
@@ -704,6 +743,9 @@ class FakeNotion(FakeApp):
                 "data_source_id": ds["id"],
                 "database_id": ds["parent"]["database_id"],
             }
+        elif parent.get("type") == "workspace":
+            schema = {"title": {"id": "title", "name": "title", "type": "title"}}
+            parent_obj = {"type": "workspace", "workspace": True}
         elif parent.get("type") == "page_id" or "page_id" in parent:
             page = self._find(self.pages, parent["page_id"], "page_id")
             schema = {"title": {"id": "title", "name": "title", "type": "title"}}
@@ -818,12 +860,21 @@ class FakeNotion(FakeApp):
                 f"body failed validation: body.children.length should be ≤ `{MAX_ARRAY}`, "
                 f"instead was `{len(children)}`.",
             )
-        made = []
+        with self.lock:
+            under_block = parent_id in self.blocks
+        parent_ref = (
+            {"type": "block_id", "block_id": parent_id}
+            if under_block
+            else {"type": "page_id", "page_id": parent_id}
+        )
+        made: list[dict[str, Any]] = []
+        nests: list[Any] = []
         for i, child in enumerate(children):
             btype = child.get("type") or next(
                 (k for k in child if k not in ("object", "type")), None
             )
             content = dict(child.get(btype) or {})
+            nested = content.pop("children", None) or child.get("children")
             if "rich_text" in content:
                 content["rich_text"] = self._check_text(
                     content["rich_text"], f"body.children[{i}].{btype}.rich_text"
@@ -833,7 +884,7 @@ class FakeNotion(FakeApp):
                 {
                     "object": "block",
                     "id": bid,
-                    "parent": {"type": "page_id", "page_id": parent_id},
+                    "parent": parent_ref,
                     "created_time": now,
                     "last_edited_time": now,
                     "has_children": False,
@@ -843,6 +894,7 @@ class FakeNotion(FakeApp):
                     btype: content,
                 }
             )
+            nests.append(nested)
         with self.lock:
             siblings = self.children.setdefault(parent_id, [])
             at = len(siblings)
@@ -858,14 +910,25 @@ class FakeNotion(FakeApp):
             for offset, block in enumerate(made):
                 self.blocks[block["id"]] = block
                 siblings.insert(at + offset, block["id"])
+            if under_block:
+                self.blocks[parent_id]["has_children"] = True
+        for block, nested in zip(made, nests, strict=True):
+            if nested:
+                self._append(block["id"], nested, None)
+                block["has_children"] = True
         return copy.deepcopy(made)
 
     def _block_parent(self, raw_id: str) -> str:
         bid = _uuid(raw_id, "block_id")
         with self.lock:
-            if bid in self.pages or bid in self.blocks:
+            if bid not in self.unshared and (bid in self.pages or bid in self.blocks):
                 return bid
-        raise _error(404, "object_not_found", f"Could not find block with ID: {bid}.")
+        raise _error(
+            404,
+            "object_not_found",
+            f"Could not find block with ID: {bid}. Make sure the relevant pages and databases "
+            "are shared with your integration.",
+        )
 
     @route("PATCH", "/v1/blocks/{block_id}/children", name="blocks.children.append")
     def blocks_append(self, request: Request) -> Response:

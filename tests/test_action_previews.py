@@ -66,7 +66,8 @@ def test_slack_direct_message_preview_calls_nothing_even_for_an_email(workspace,
     assert len(fake_slack.log) == before
     assert preview["url"].endswith("chat.postMessage")
     assert preview["body"]["text"] == "Your task"
-    [opening] = preview["before"]
+    opening, posted = preview["requests"]
+    assert posted == {k: v for k, v in preview.items() if k != "requests"}
     assert opening["url"].endswith("conversations.open")
     assert "ada@acme.test" in opening["body"]["users"]
 

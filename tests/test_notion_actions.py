@@ -341,3 +341,35 @@ def test_recipe_copies_meeting_notes_as_markdown_onto_another_page(workspace, co
     kinds = [kind for kind, _text in fake_notion.block_texts(digest["id"])]
     assert kinds[:3] == ["heading_1", "paragraph", "bulleted_list_item"]
     assert ("to_do", "Book the room") in fake_notion.block_texts(digest["id"])
+
+
+# -- previews
+
+
+def preview(conn, key, **config):
+    app = registry.get("notion")
+    ctx = Context(workspace_id=conn.workspace_id, config=config, connection=conn, integration=app)
+    return app.action(key).preview(ctx)
+
+
+def test_append_preview_lists_every_request_it_would_send_and_sends_none(conn, fake_notion):
+    page = fake_notion.add_page("", "Log")
+    content = "\n".join(f"- item {i}" for i in range(230))
+    shown = preview(conn, "append_to_page", page=page["id"], content=content)
+    assert fake_notion.calls("blocks.children.append") == [], "a preview adds nothing"
+    assert conn.access_token not in repr(shown)
+    run(conn, "append_to_page", page=page["id"], content=content)
+    sent = fake_notion.calls("blocks.children.append")
+    assert [r["body"] for r in shown["requests"]] == [c.body for c in sent]
+    assert shown["url"] == fake_notion.origin + sent[0].path
+    assert shown["method"] == sent[0].method == "PATCH"
+
+
+def test_archive_preview_is_the_request_then_sent(conn, fake_notion):
+    page = fake_notion.add_page("", "Old notes")
+    shown = preview(conn, "archive_page", page=page["id"])
+    assert fake_notion.calls("pages.update") == []
+    run(conn, "archive_page", page=page["id"])
+    [sent] = fake_notion.calls("pages.update")
+    assert shown["body"] == sent.body
+    assert shown["url"] == fake_notion.origin + sent.path

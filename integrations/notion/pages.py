@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -71,11 +72,34 @@ GET_PAGE_CONTENT = Action(
 )
 
 
-def append_to_page(ctx: Context) -> dict[str, Any]:
+def _blocks_to_add(ctx: Context) -> tuple[str, list[dict[str, Any]]]:
     pid = page_id(ctx.config.get("page"))
     made = writing.blocks(str(ctx.config.get("content") or ""))
     if not made:
         raise IntegrationError(_g("There is nothing to add: the content is empty."), permanent=True)
+    return pid, made
+
+
+def _request(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A request as notion-client sends it, the bearer token left out."""
+    return {
+        "method": method,
+        "url": settings.NOTION_API_URL.rstrip("/") + path,
+        "headers": {"Notion-Version": settings.NOTION_VERSION},
+        "body": body,
+    }
+
+
+def preview_append_to_page(ctx: Context) -> dict[str, Any]:
+    """The first request, and in ``requests`` every one it sends in order (100 blocks each)."""
+    pid, made = _blocks_to_add(ctx)
+    path = f"/v1/blocks/{pid}/children"
+    requests = [_request("PATCH", path, {"children": b}) for b in writing.batches(made)]
+    return {**requests[0], "requests": requests}
+
+
+def append_to_page(ctx: Context) -> dict[str, Any]:
+    pid, made = _blocks_to_add(ctx)
     client = ctx.client()
     # Sent in order, one request per 100 blocks; a retry after a failure part-way re-sends
     # the whole content.
@@ -93,6 +117,7 @@ APPEND_TO_PAGE = Action(
         "paragraphs. Long text is split to fit Notion's limits."
     ),
     run=append_to_page,
+    preview=preview_append_to_page,
     effect="write",
     fields=(
         PAGE_FIELD,
@@ -115,11 +140,17 @@ def archive_page(ctx: Context) -> dict[str, Any]:
     }
 
 
+def preview_archive_page(ctx: Context) -> dict[str, Any]:
+    pid = page_id(ctx.config.get("page"))
+    return _request("PATCH", f"/v1/pages/{pid}", {"in_trash": True})
+
+
 ARCHIVE_PAGE = Action(
     key="archive_page",
     label=_("Archive a page"),
     help=_("Moves a page to Notion's trash, where it can be restored for 30 days."),
     run=archive_page,
+    preview=preview_archive_page,
     effect="destructive",
     fields=(PAGE_FIELD,),
     outputs=(

@@ -74,7 +74,8 @@ def send_direct_message(ctx: Context) -> dict[str, Any]:
 
 
 def preview_send_direct_message(ctx: Context) -> dict[str, Any]:
-    """The message it posts, after the request that opens the direct message (``before``).
+    """The message it posts; ``requests`` lists every request in order (opening the direct
+    message first).
     Nothing is called: a person given by email is looked up only when the step runs."""
     config = ctx.config
     who = str(config["user"]).strip()
@@ -84,7 +85,8 @@ def preview_send_direct_message(ctx: Context) -> dict[str, Any]:
         "chat.postMessage",
         {"channel": str(_("(the direct message channel opened first)")), "text": config["text"]},
     )
-    return {**posted, "before": [request_preview("conversations.open", {"users": str(who)})]}
+    opening = request_preview("conversations.open", {"users": str(who)})
+    return {**posted, "requests": [opening, posted]}
 
 
 SEND_DIRECT_MESSAGE = Action(

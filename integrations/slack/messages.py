@@ -10,6 +10,14 @@ from integrations.base import Action, Context, Field, OutputField
 from integrations.slack.actions import channel_choices
 from integrations.slack.calls import call, request_preview
 
+# Which message: its time stamp, as Slack names messages within a channel.
+MESSAGE_TS = Field(
+    "ts",
+    _("Message time stamp"),
+    required=True,
+    help=_("The “ts” of the message, for example from the step that posted it."),
+)
+
 
 def channel_field(help_text: Any = "") -> Field:
     return Field(
@@ -59,12 +67,7 @@ ADD_REACTION = Action(
     effect="write",
     fields=(
         channel_field(),
-        Field(
-            "ts",
-            _("Message time stamp"),
-            required=True,
-            help=_("The “ts” of the message, for example from the step that posted it."),
-        ),
+        MESSAGE_TS,
         Field(
             "emoji",
             _("Emoji"),
@@ -115,12 +118,7 @@ UPDATE_MESSAGE = Action(
     effect="write",
     fields=(
         channel_field(),
-        Field(
-            "ts",
-            _("Message time stamp"),
-            required=True,
-            help=_("The “ts” of the message, for example from the step that posted it."),
-        ),
+        MESSAGE_TS,
         Field("text", _("New text"), kind="long_text", required=True),
     ),
     outputs=(

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, OutputField
+from integrations.gmail.labels import ADD_LABEL, ARCHIVE_EMAIL, MARK_AS_READ, REMOVE_LABEL
 from integrations.gmail.reading import FIND_EMAILS, GET_EMAIL
 from integrations.gmail.sending import CREATE_DRAFT, REPLY_TO_EMAIL, SEND_EMAIL
 
@@ -42,5 +43,9 @@ ACTIONS = {
         GET_EMAIL,
         REPLY_TO_EMAIL,
         FIND_EMAILS,
+        ADD_LABEL,
+        REMOVE_LABEL,
+        MARK_AS_READ,
+        ARCHIVE_EMAIL,
     )
 }

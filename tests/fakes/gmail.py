@@ -647,6 +647,21 @@ class FakeGoogle(FakeApp):
             raw = self.messages[message_id]["raw"]
         return message_from_bytes(raw, policy=policy.default)
 
+    @route("POST", GMAIL + "/labels", name="labels.create")
+    def labels_create(self, request: Request) -> Response:
+        self._api(request, MODIFY)
+        body = request.body if isinstance(request.body, dict) else {}
+        name = str(body.get("name") or "").strip()
+        if not name:
+            raise _fail(400, "Invalid label name", "invalidArgument")
+        taken = {n.lower() for n in SYSTEM_LABELS} | {
+            label["name"].lower() for label in self.user_labels.values()
+        }
+        if name.lower() in taken:
+            raise _fail(409, "Label name exists or conflicts", "failedPrecondition")
+        label_id = self.add_label(name)
+        return Response(200, dict(self.user_labels[label_id]))
+
     @route("POST", GMAIL + "/messages/{message_id}/modify", name="messages.modify")
     def messages_modify(self, request: Request) -> Response:
         self._api(request, MODIFY)

@@ -56,9 +56,25 @@ def import_cycles(graph) -> list[list[str]]:
     return cycles
 
 
+def hub_graph():
+    return grimp.build_graph("hub", "integrations", include_external_packages=False)
+
+
 def test_no_import_cycles():
-    graph = grimp.build_graph("hub", "integrations", include_external_packages=False)
-    assert import_cycles(graph) == []
+    assert import_cycles(hub_graph()) == []
+
+
+def test_the_engine_imports_nothing_above_it():
+    """The recipes, the system pages and the web sit above the engine (docs/engine.md)."""
+    graph = hub_graph()
+    above = ("hub.recipes", "hub.system", "hub.web")
+    wrong = {
+        module: sorted(
+            i for i in graph.find_modules_directly_imported_by(module) if i.startswith(above)
+        )
+        for module in graph.find_descendants("hub.engine")
+    }
+    assert {module: found for module, found in wrong.items() if found} == {}
 
 
 def test_the_cycle_finder_finds_a_cycle():

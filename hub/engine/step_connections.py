@@ -42,13 +42,10 @@ def resolve_connection(
     stored before steps held ids and never resolved since."""
     if not label and not connection_id:
         return None
-    try:
-        from hub.connections.models import Connection
-    except ImportError:
-        return None
-    app_field = "integration" if _has_field(Connection, "integration") else "app"
+    from hub.connections.models import Connection
+
     which = {"pk": connection_id} if connection_id else {"label": label}
-    return Connection.objects.filter(workspace_id=workspace_id, **which, **{app_field: app}).first()
+    return Connection.objects.filter(workspace_id=workspace_id, integration=app, **which).first()
 
 
 def publisher_may_not_use(version_id: int, connection) -> Message | None:
@@ -94,11 +91,3 @@ def _pause_version(version_id: int, reason: str | Message) -> None:
         publisher_lost_access.send(sender=Run, version_id=version_id, reason=reason)
     except Exception:
         log.exception("Could not pause the recipe of version %s", version_id)
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except Exception:
-        return False
-    return True

@@ -17,22 +17,15 @@ from hub.recipes.format import Problem, RecipeFormatError
 from hub.recipes.models import Recipe, RecipeVersion
 
 
-def connection_labels(workspace: Workspace) -> dict[str, set[str]] | None:
-    try:
-        from hub.connections.models import Connection
-    except ImportError:
-        return None
-    app_field = "integration" if _has(Connection, "integration") else "app"
+def connection_labels(workspace: Workspace) -> dict[str, set[str]]:
+    from hub.connections.models import Connection
+
     labels: dict[str, set[str]] = {}
     for app, label in Connection.objects.filter(workspace=workspace).values_list(
-        app_field, "label"
+        "integration", "label"
     ):
         labels.setdefault(app, set()).add(label)
     return labels
-
-
-def _has(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
 
 
 def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool = False) -> dict:

@@ -8,59 +8,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.utils.translation import gettext as _
+from integrations.dates import moment, zone
 
-from integrations.base import IntegrationError
-
-
-def zone(name: Any) -> tzinfo:
-    text = str(name or "").strip() or "UTC"
-    if text.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise IntegrationError(
-            _("“%(zone)s” is not a time zone. Use a name like Asia/Seoul or UTC.") % {"zone": text},
-            permanent=True,
-        ) from None
+__all__ = ["due_window", "iso", "parse", "to_ms", "zone"]
 
 
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+def to_ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
 
 
 def parse(value: Any, tz: tzinfo) -> tuple[int, bool] | None:
-    """(Unix ms, whether a time of day was given) for a date or date-time string; None when
-    the value is empty. A date alone stands for the start of that day in ``tz``; a date-time
-    without an offset is read in ``tz``."""
+    """(Unix ms, whether a time of day was given) for a date or date-time; None when empty."""
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        moment, timed = value, True
-    elif isinstance(value, date):
-        moment, timed = datetime.combine(value, time()), False
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        try:
-            if len(text) == 10:
-                moment, timed = datetime.combine(date.fromisoformat(text), time()), False
-            else:
-                moment, timed = datetime.fromisoformat(text.replace(" ", "T", 1)), True
-        except ValueError:
-            raise IntegrationError(
-                _(
-                    "“%(value)s” is not a date or time. Write it like 2026-12-01 or "
-                    "2026-12-01T09:00+09:00."
-                )
-                % {"value": value},
-                permanent=True,
-            ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return to_ms(moment), timed
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return to_ms(datetime.combine(value, time(), tz)), False
+    when, timed = moment(value, tz)
+    return to_ms(when), timed
 
 
 def iso(ms: Any, tz: tzinfo) -> str | None:

@@ -71,17 +71,16 @@ def _modify_request(message_id: Any, add: list[str], remove: list[str]) -> dict[
         body["addLabelIds"] = add
     if remove:
         body["removeLabelIds"] = remove
-    return {
-        "method": "POST",
-        "url": f"{settings.GMAIL_API_URL.rstrip('/')}/users/me/messages/"
-        f"{quote(message, safe='')}/modify",
-        "body": body,
-    }
+    path = f"messages/{quote(message, safe='')}/modify"
+    return {"method": "POST", "url": _url(path), "path": path, "body": body}
+
+
+def _url(path: str) -> str:
+    return f"{settings.GMAIL_API_URL.rstrip('/')}/users/me/{path}"
 
 
 def _modify(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
-    path = request["url"].split("/users/me/", 1)[1]
-    answer = ctx.client().post(path, request["body"])
+    answer = ctx.client().post(request["path"], request["body"])
     return {
         "id": answer.get("id", ""),
         "thread_id": answer.get("threadId", ""),
@@ -119,7 +118,8 @@ def preview_add_label(ctx: Context) -> dict[str, Any]:
         return request
     creating = {
         "method": "POST",
-        "url": f"{settings.GMAIL_API_URL.rstrip('/')}/users/me/labels",
+        "url": _url("labels"),
+        "path": "labels",
         "body": _new_label(create),
     }
     return {**request, "requests": [creating, request]}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, Field, IntegrationError, OutputField
+from integrations.dates import moment
 from integrations.slack.calls import call
 from integrations.slack.messages import channel_field
 
@@ -18,31 +19,13 @@ PAGE_SIZE = 200
 
 
 def oldest(value: Any) -> str | None:
-    """Slack's ``oldest`` (Unix seconds) for a date or date-time; one without an offset is
-    UTC, since a Slack workspace has no single time zone."""
+    """Slack's ``oldest`` (Unix seconds) for a date, date-time or timestamp; one without an
+    offset is UTC, since a Slack workspace has no single time zone."""
     if value in (None, ""):
         return None
     if isinstance(value, int | float):
         return f"{float(value):.6f}"
-    text = str(value).strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise IntegrationError(
-                gettext(
-                    "“%(value)s” is not a date or time. Write it like 2026-12-01 or "
-                    "2026-12-01T09:00+09:00."
-                )
-                % {"value": text},
-                permanent=True,
-            ) from None
-        moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return f"{moment.timestamp():.6f}"
+    return f"{moment(value, UTC)[0].timestamp():.6f}"
 
 
 def limit_of(value: Any) -> int:

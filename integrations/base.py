@@ -46,6 +46,8 @@ __all__ = [
     "IntegrationError",
     "OAuthSpec",
     "OutputField",
+    "PollItem",
+    "PollRequest",
     "PollResult",
     "StopRun",
     "TokenSet",
@@ -141,6 +143,14 @@ class Context:
     integration: Integration | None = None
     # True when a step that raised WaitUntil is called again after its wait.
     resumed: bool = False
+    # The recipe's time zone (IANA name): the recipe file's "timezone", else the workspace's.
+    # Dates a member types are read in it; dates an action outputs carry their offset.
+    timezone: str = "UTC"
+    # Who the run acts for (the recipe's owner) and which recipe/version, for records such as
+    # LLM usage; None outside a run (pickers, tests of a step).
+    recipe_id: int | None = None
+    version_id: int | None = None
+    member_id: int | None = None
 
     def client(self) -> Any:
         """The app's SDK client bound to a fresh token of this step's connection."""
@@ -189,11 +199,42 @@ class Action:
 
 
 @dataclass(frozen=True)
-class PollResult:
-    """New items found by a poll, oldest first, and the cursor to resume from next time."""
+class PollItem:
+    """One new thing a poll found. ``id`` is its identity for exactly-once firing: the
+    app's id for "new" triggers, the id plus a hash of the watched values for "changed"
+    ones. ``data`` becomes the run's trigger data (the trigger's ``outputs``)."""
 
-    items: list[dict[str, Any]]
+    id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PollRequest:
+    """What the hub asks of a poll.
+
+    ``cursor`` is what the previous poll returned (None the first time). ``limit`` bounds the
+    items one poll may return (the rest wait for the next poll, which resumes from the
+    cursor). ``seen`` holds the ids already fired recently, so a poll with an overlap window
+    can skip them. ``mode`` is ``"poll"`` normally, ``"seed"`` on the first poll after
+    publishing (return the cursor for "now" and no old items, unless the member asked for
+    the most recent one), ``"test"`` for Test trigger (the newest few items, newest first;
+    the cursor is not stored).
+    """
+
     cursor: Any = None
+    limit: int = 100
+    seen: frozenset[str] = frozenset()
+    mode: Literal["poll", "seed", "test"] = "poll"
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """New items found by a poll, oldest first, and the cursor to resume from next time.
+    ``more`` says items were left for the next poll (the limit was reached)."""
+
+    items: list[PollItem]
+    cursor: Any = None
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,8 +245,12 @@ class Trigger:
     outputs: tuple[OutputField, ...] = ()
     sample: Mapping[str, Any] = field(default_factory=dict)
     help: str = ""
-    # Polling triggers: (context, cursor) -> PollResult. Each item needs a stable "id".
-    poll: Callable[[Context, Any], PollResult] | None = None
+    # Polling triggers: (context, request) -> PollResult; the hub stores the cursor and the
+    # seen ids in the same transaction that inserts the runs (exactly once per item).
+    poll: Callable[[Context, PollRequest], PollResult] | None = None
+    # Instant triggers: the app pushes events (Slack Events API, ClickUp webhooks); such a
+    # trigger may still declare ``poll`` as the fallback where the hub has no public URL.
+    instant: bool = False
     # The data is whatever the caller sends (a webhook body, "Run now" test data): later
     # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
     any_data: bool = False
@@ -261,6 +306,10 @@ class Integration:
     oauth: OAuthSpec | None = None
     # True for apps connected with an API key (LLM providers) rather than OAuth.
     uses_api_key: bool = False
+    # Slugs of the integrations whose connections this app's steps use; empty means its own.
+    # The ``llm`` steps use a provider connection (``openai``, ``anthropic``, ``gemini``,
+    # ``openai_compatible``), so one step key works on every provider.
+    connection_slugs: tuple[str, ...] = ()
     actions: Mapping[str, Action] = {}
     triggers: Mapping[str, Trigger] = {}
 
@@ -270,6 +319,10 @@ class Integration:
         if self.oauth is not None:
             return "oauth"
         return "api_key" if self.uses_api_key else "none"
+
+    @property
+    def uses_connections_of(self) -> tuple[str, ...]:
+        return self.connection_slugs or (self.slug,)
 
     def client(self, connection: Connection) -> Any:
         raise NotImplementedError

@@ -32,6 +32,8 @@ class Run(models.Model):
         WEBHOOK = "webhook", _("Webhook")
         SCHEDULE = "schedule", _("Schedule")
         REPLAY = "replay", _("Replay")
+        # An app's trigger: an item found by a poll, or an event the app pushed.
+        APP = "app", _("App event")
 
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="runs"

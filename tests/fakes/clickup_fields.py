@@ -145,15 +145,17 @@ class ClickUpCustomFields:
         self, task: dict[str, Any], field: dict[str, Any], value: Any, options: Any
     ) -> None:
         stored = self._checked(task, field, value)
-        for item in task["custom_fields"]:
-            if item["id"] == field["id"]:
-                if stored is None:
-                    item.pop("value", None)
-                else:
-                    item["value"] = stored
-                if field["type"] == "date" and isinstance(options, dict):
-                    item["value_options"] = {"time": bool(options.get("time"))}
-                return
+        item = next((i for i in task["custom_fields"] if i["id"] == field["id"]), None)
+        if item is None:
+            # A field added to the list after the task was made shows on it too.
+            item = copy.deepcopy(field)
+            task["custom_fields"].append(item)
+        if stored is None:
+            item.pop("value", None)
+        else:
+            item["value"] = stored
+        if field["type"] == "date" and isinstance(options, dict):
+            item["value_options"] = {"time": bool(options.get("time"))}
 
     def _checked(self, task: dict[str, Any], field: dict[str, Any], value: Any) -> Any:
         """The value as the task stores it, or ClickUp's 400 for a value of the wrong kind."""

@@ -74,8 +74,23 @@ def clickup_error(response: requests.Response, path: str = "") -> IntegrationErr
             % {"err": err or status},
             permanent=True,
         )
+    if ecode == "ITEM_062" or err == "Status not found":
+        return IntegrationError(_refusal(ecode), permanent=True)
     return IntegrationError(
         gettext("ClickUp refused the request: %(err)s") % {"err": err or status}, permanent=True
+    )
+
+
+def _refusal(ecode: str) -> str:
+    """Words for the refusals a member fixes in the step (ClickUp's own are terse)."""
+    if ecode == "ITEM_062":
+        return gettext(
+            "An assignee is not a member of this ClickUp Workspace — pick members of the "
+            "list's Workspace, or invite the person in ClickUp first."
+        )
+    return gettext(
+        "The ClickUp list has no such status — pick one of the list's own statuses, or leave "
+        "the status empty for the list's first."
     )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.base import Action, Choice, Context, Field, IntegrationError, OutputField
 from integrations.clickup import custom_fields, dates, previews
 from integrations.clickup.hierarchy import STATUS, picker_fields
-from integrations.clickup.people import assignees_field, user_ids
+from integrations.clickup.people import assignees_field, member_choices, user_ids
 
 PRIORITIES = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 
@@ -209,7 +209,9 @@ ADD_COMMENT = Action(
         Field(
             "assignee",
             _("Assign the comment to"),
-            help=_("A ClickUp user id or a member's email address."),
+            kind="choice",
+            help=_("A member, or a member's email address."),
+            dynamic_choices=member_choices,
         ),
     ),
     outputs=(OutputField("id", _("Comment ID")),),

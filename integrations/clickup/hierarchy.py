@@ -2,15 +2,19 @@
 lists of a whole Workspace, and the statuses of a list.
 
 ClickUp answers each level in one response (its hierarchy endpoints take no page
-parameters), so a picker spends one app call per request and pages its answer itself; a
-search keeps the names that contain the words typed. The Workspace-wide list picker reads a
+parameters), so a picker reads a level once (kept for ``CHOICES_CACHE_SECONDS`` per
+connection) and pages its answer itself; a search keeps the names that contain the words
+typed. The Workspace-wide list picker reads a
 few Spaces per request and says where to go on in ``next_page``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Choice, ChoicePage, Context, Field
@@ -22,9 +26,24 @@ SPACES_PER_REQUEST = 3
 NO_FOLDER = "none"
 
 
+def _trim(item: dict[str, Any]) -> dict[str, Any]:
+    kept = {"id": item.get("id"), "name": item.get("name")}
+    if isinstance(item.get("lists"), list):
+        kept["lists"] = [_trim(li) for li in item["lists"]]
+    return kept
+
+
 def _get(ctx: Context, path: str, key: str) -> list[dict[str, Any]]:
-    with ctx.integration.errors():
-        return ctx.client().get(path).get(key) or []
+    """Ids and names of one hierarchy level, kept for a short time per connection: paging or
+    searching a Space of thousands of lists reads it from ClickUp once, not once a page."""
+    where = f"{settings.CLICKUP_API_URL}|{getattr(ctx.connection, 'pk', '')}|{path}"
+    cache_key = "hub:clickup:level:" + hashlib.sha256(where.encode()).hexdigest()
+    found = cache.get(cache_key)
+    if found is None:
+        with ctx.integration.errors():
+            found = [_trim(item) for item in ctx.client().get(path).get(key) or []]
+        cache.set(cache_key, found, getattr(settings, "CHOICES_CACHE_SECONDS", 60))
+    return found
 
 
 def _id(value: Any) -> str:

@@ -93,8 +93,8 @@ def update_task(ctx: Context) -> dict[str, Any]:
 def preview_update_task(ctx: Context) -> dict[str, Any]:
     requests = [previews.request(m, p, b) for m, p, b in update_requests(ctx)]
     if not requests:
-        # The assignees named are the task's already: nothing would be sent.
-        return {**previews.request("PUT", f"task/{task_id(ctx)}", {}), "requests": []}
+        # The assignees named are the task's already: only the task is read, nothing sent.
+        return {**previews.request("GET", f"task/{task_id(ctx)}", None), "requests": []}
     return previews.several(requests)
 
 

@@ -329,3 +329,14 @@ def test_task_and_comment_previews_are_the_requests_then_sent_and_send_nothing(c
     comment.run(ctx)
     [sent] = clickup.calls("task.comment.create")
     assert preview["body"] == sent.body
+
+
+def test_comment_and_member_lookup_rate_limited_wait_for_the_reset(clickup):
+    task = clickup.add_task(clickup.list_id, "Renew the contract")
+    clickup.rate_limit("task.comment.create", retry_after=6)
+    error = fails(clickup, "add_comment", task=task["id"], text="Hi")
+    assert error.retryable and 4 <= error.retry_after <= 6
+    assert clickup.comments[task["id"]] == []
+    clickup.rate_limit("team", retry_after=6)
+    error = fails(clickup, "find_member_by_email", workspace=clickup.team_id, email="a@acme.test")
+    assert error.retryable and 4 <= error.retry_after <= 6

@@ -4,8 +4,8 @@ lists of a whole Workspace, and the statuses of a list.
 ClickUp answers each level in one response (its hierarchy endpoints take no page
 parameters), so a picker reads a level once (kept for ``CHOICES_CACHE_SECONDS`` per
 connection) and pages its answer itself; a search keeps the names that contain the words
-typed. The Workspace-wide list picker reads a
-few Spaces per request and says where to go on in ``next_page``.
+typed. The Workspace-wide list picker reads a few Spaces per request and says where to go
+on in ``next_page``.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from integrations.fields import (
     FieldsProvider,
     OutputField,
     output_shape,
+    with_provided,
 )
 
 __all__ = [
@@ -191,11 +192,7 @@ class Action:
 
     def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
         """Every output for this step's config: the static ones, then the provider's."""
-        if self.outputs_provider is None:
-            return self.outputs
-        static = {o.key for o in self.outputs}
-        extra = tuple(o for o in self.outputs_provider(ctx) if o.key not in static)
-        return self.outputs + extra
+        return with_provided(self.outputs, self.outputs_provider, ctx)
 
 
 @dataclass(frozen=True)
@@ -254,9 +251,16 @@ class Trigger:
     # The data is whatever the caller sends (a webhook body, "Run now" test data): later
     # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
     any_data: bool = False
+    # Further outputs known only through the connection (a Notion data source's properties
+    # by name), as on ``Action``: publish checks then accept any other key.
+    outputs_provider: Callable[[Context], tuple[OutputField, ...]] | None = None
 
     def output_shape(self) -> dict | None:
-        return None if self.any_data else output_shape(self.outputs, self.sample)
+        opened = self.outputs_provider is not None
+        return None if self.any_data else output_shape(self.outputs, self.sample, open=opened)
+
+    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
+        return with_provided(self.outputs, self.outputs_provider, ctx)
 
 
 ClientAuth = Literal["basic", "body", "query"]

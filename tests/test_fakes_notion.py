@@ -252,6 +252,7 @@ def test_query_filters_sorts_and_paginates(notion):
             f"t{i}",
             {"Status": {"select": {"name": "Done" if i % 2 else "Todo"}}, "Points": {"number": i}},
         )
+        notion.advance(minutes=1)  # page timestamps are minute-truncated
     api = client(notion)
     done = api.data_sources.query(
         data_source_id=ds_id,

@@ -59,6 +59,12 @@ class NotionIntegration(Integration):
 
         return ACTIONS
 
+    @property
+    def triggers(self):
+        from integrations.notion.triggers import TRIGGERS
+
+        return TRIGGERS
+
     def sdk_client(self, token: str) -> Client:
         return Client(
             auth=token,

@@ -1,0 +1,220 @@
+"""Notion triggers: a new row in a database, a changed row.
+
+Both poll ``POST /v1/data_sources/{id}/query`` with a ``created_time`` (new) or
+``last_edited_time`` (changed) filter ``on_or_after`` the cursor minus ``OVERLAP``, sorted
+oldest first, reading every page of results. Notion truncates these timestamps to the
+minute and may index a page a little late, so each poll looks back over the overlap window
+and skips what already fired: the hub's ``seen`` ids, and the cursor's ``known`` map (page
+id → the item id last noted for it, with its timestamp).
+
+Item ids: the page id for new rows; for changed rows the page id plus a hash of the watched
+properties' values (``properties``, or every property when empty), so an edit elsewhere in
+the row never fires and the same change is never fired twice.
+
+Cursor (JSON): ``{"since": newest timestamp processed, "known": {page id: [item id,
+timestamp]}}``. The first poll (``seed``) notes the rows already there and fires nothing.
+``known`` keeps, for new rows, only what lies inside the overlap window, and for changed rows
+the last ``MAX_KNOWN`` rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from integrations.base import (
+    Context,
+    Field,
+    PollItem,
+    PollRequest,
+    PollResult,
+    Trigger,
+)
+from integrations.notion import schema, sources
+from integrations.notion.calls import call
+from integrations.notion.database import DATABASE_FIELD, ROW_OUTPUTS, ROW_SAMPLE
+from integrations.notion.filters import unknown_property
+from integrations.notion.values import decode, plain_values
+
+OVERLAP = timedelta(minutes=3)
+PAGE_SIZE = 100
+TEST_ITEMS = 5
+MAX_KNOWN = 1000
+# A seed looks at most this many rows back to note those inside the overlap window.
+SEED_PAGES = 5
+
+
+def _format(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+class Watch:
+    """One trigger's poll: which timestamp it follows and how it names an item."""
+
+    def __init__(self, ctx: Context, stamp: str) -> None:
+        self.ctx, self.stamp = ctx, stamp
+        self.source = sources.resolve(ctx, ctx.config.get("database"))
+        self.watched: list[str] = []
+        if stamp == "last_edited_time":
+            self.watched = [str(n) for n in ctx.config.get("properties") or [] if n]
+            for name in self.watched:
+                if self.source.property(name) is None:
+                    raise unknown_property(self.source, name)
+
+    def item_id(self, page: dict[str, Any]) -> str:
+        if self.stamp == "created_time":
+            return page["id"]
+        props = page.get("properties") or {}
+        names = self.watched or sorted(props)
+        values = {n: decode(props[n]) for n in names if n in props}
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
+        return f"{page['id']}:{digest.hexdigest()[:16]}"
+
+    def pages(
+        self,
+        *,
+        since: str | None,
+        descending: bool = False,
+        size: int = PAGE_SIZE,
+        max_pages: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows in timestamp order, every page of them (or ``max_pages``)."""
+        client = self.ctx.client()
+        body: dict[str, Any] = {
+            "sorts": [
+                {"timestamp": self.stamp, "direction": "descending" if descending else "ascending"}
+            ],
+            "page_size": size,
+        }
+        if since:
+            body["filter"] = {"timestamp": self.stamp, self.stamp: {"on_or_after": since}}
+        cursor, read = None, 0
+        while True:
+            params = {**body, "start_cursor": cursor} if cursor else body
+            answer = call(
+                self.ctx, client.data_sources.query, data_source_id=self.source.id, **params
+            )
+            yield from answer.get("results") or []
+            read += 1
+            cursor = answer.get("next_cursor") if answer.get("has_more") else None
+            if not cursor or (max_pages is not None and read >= max_pages):
+                return
+
+
+def _known(cursor: Any) -> tuple[str | None, dict[str, list[str]]]:
+    if not isinstance(cursor, dict):
+        return None, {}
+    known = cursor.get("known") if isinstance(cursor.get("known"), dict) else {}
+    return cursor.get("since"), dict(known)
+
+
+def _pruned(watch: Watch, since: str | None, known: dict[str, list[str]]) -> dict:
+    if watch.stamp == "created_time" and since:
+        floor = _format(_parse(since) - OVERLAP)
+        return {k: v for k, v in known.items() if v[1] >= floor}
+    return dict(list(known.items())[-MAX_KNOWN:])
+
+
+def _seed(watch: Watch) -> PollResult:
+    """Note the rows inside the overlap window of the newest one; fire nothing."""
+    known: dict[str, list[str]] = {}
+    since: str | None = None
+    for page in watch.pages(since=None, descending=True, max_pages=SEED_PAGES):
+        stamp = page[watch.stamp]
+        since = since or stamp
+        if _parse(stamp) < _parse(since) - OVERLAP:
+            break
+        known[page["id"]] = [watch.item_id(page), stamp]
+    since = since or _format(datetime.now(UTC).replace(second=0, microsecond=0))
+    return PollResult([], {"since": since, "known": dict(reversed(known.items()))})
+
+
+def _test(watch: Watch, request: PollRequest) -> PollResult:
+    wanted = max(1, min(request.limit, TEST_ITEMS))
+    items = []
+    for page in watch.pages(since=None, descending=True, size=wanted, max_pages=1):
+        items.append(PollItem(watch.item_id(page), plain_values(page)))
+    return PollResult(items, request.cursor, False)
+
+
+def poll(ctx: Context, request: PollRequest, stamp: str) -> PollResult:
+    watch = Watch(ctx, stamp)
+    if request.mode == "test":
+        return _test(watch, request)
+    since, known = _known(request.cursor)
+    if request.mode == "seed" or since is None:
+        return _seed(watch)
+    start = _format(_parse(since) - OVERLAP)
+    items: list[PollItem] = []
+    more = False
+    for page in watch.pages(since=start):
+        item = watch.item_id(page)
+        noted = known.get(page["id"])
+        if item in request.seen or (noted and noted[0] == item):
+            since = max(since, page[stamp])
+            continue
+        if len(items) == request.limit:
+            more = True
+            break
+        items.append(PollItem(item, plain_values(page)))
+        known.pop(page["id"], None)
+        known[page["id"]] = [item, page[stamp]]
+        since = max(since, page[stamp])
+    return PollResult(items, {"since": since, "known": _pruned(watch, since, known)}, more)
+
+
+def new_database_item(ctx: Context, request: PollRequest) -> PollResult:
+    return poll(ctx, request, "created_time")
+
+
+def updated_database_item(ctx: Context, request: PollRequest) -> PollResult:
+    return poll(ctx, request, "last_edited_time")
+
+
+WATCHED_FIELD = Field(
+    "properties",
+    _("Only when these change"),
+    kind="choice",
+    multiple=True,
+    dynamic_choices=sources.property_choices,
+    depends_on=("database",),
+    help=_("Leave empty to start on any change to a row."),
+)
+
+NEW_DATABASE_ITEM = Trigger(
+    key="new_database_item",
+    label=_("New row in a database"),
+    help=_(
+        "Starts once for each row added to the database, within about a minute. Rows that "
+        "were there before the recipe was published do not start it."
+    ),
+    fields=(DATABASE_FIELD,),
+    outputs=ROW_OUTPUTS,
+    outputs_provider=schema.provided_outputs,
+    sample=ROW_SAMPLE,
+    poll=new_database_item,
+)
+
+UPDATED_DATABASE_ITEM = Trigger(
+    key="updated_database_item",
+    label=_("Row changed in a database"),
+    help=_(
+        "Starts once for each change to a row — or only for changes to the properties you "
+        "choose, such as Status. New rows count as a change."
+    ),
+    fields=(DATABASE_FIELD, WATCHED_FIELD),
+    outputs=ROW_OUTPUTS,
+    outputs_provider=schema.provided_outputs,
+    sample=ROW_SAMPLE,
+    poll=updated_database_item,
+)
+
+TRIGGERS = {t.key: t for t in (NEW_DATABASE_ITEM, UPDATED_DATABASE_ITEM)}

@@ -225,6 +225,8 @@ def decode(prop: dict[str, Any]) -> Any:
         return [(f.get(f.get("type") or "") or {}).get("url") or f.get("name") for f in value or []]
     if ptype == "checkbox":
         return bool(value)
+    if ptype == "number":
+        return value  # None when empty: no number is not zero
     return value if value is not None else ""
 
 

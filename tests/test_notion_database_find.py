@@ -178,3 +178,38 @@ def test_people_by_email_read_every_page_of_members(conn, fake_notion, tasks):
     fake_notion.rate_limit("users.list", retry_after=3)
     error = fails(conn, "create_database_item", database=tasks, Owner="p1@acme.test")
     assert error.retryable and error.retry_after == 3
+
+
+def test_later_steps_map_row_properties_by_name(workspace, conn, fake_notion, tasks):
+    from hub.engine.executor import execute
+    from hub.engine.models import Run
+    from hub.engine.runs import start_run
+    from integrations import registry
+    from tests.conftest import make_recipe
+    from tests.notion_helpers import context
+
+    add(fake_notion, tasks, "Ship it", Stage={"status": {"name": "Done"}})
+    recipe = make_recipe(
+        workspace,
+        [
+            {"key": "find", "app": "notion", "action": "find_database_items",
+             "connection": "Acme Notion", "config": {"database": tasks, "limit": 5}},
+            {"key": "say", "app": "builtin", "action": "formatter",
+             "config": {"operation": "text_upper",
+                        "input": "{{ steps.find.items.0.Name }}: {{ steps.find.items.0.Stage }}"}},
+        ],
+    )  # fmt: skip
+    run = start_run(recipe, Run.Source.MANUAL, {})
+    assert execute(run.id) == "succeeded"
+    assert run.steps.get(key="say").output["output"] == "SHIP IT: DONE"
+    # The data picker lists each row's properties once the database is chosen.
+    action = registry.get("notion").action("find_database_items")
+    [items, _count] = action.outputs_for(context(conn, database=tasks))
+    assert [c.key for c in items.children][:5] == [
+        "id",
+        "url",
+        "created_time",
+        "last_edited_time",
+        "Name",
+    ]
+    assert "Stage" in [c.key for c in items.children]

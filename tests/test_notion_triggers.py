@@ -58,7 +58,9 @@ def test_the_first_poll_fires_nothing_old_then_each_new_row_once(conn, fake_noti
     # New rows in the very same minute as the old ones: only the new fire.
     first = add(fake_notion, tasks, "new 1")
     second = add(fake_notion, tasks, "new 2", stage="Done")
+    fake_notion.log.clear()
     result = hub.poll()
+    assert [c.route for c in fake_notion.calls()] == ["data_sources.query"], "one call a poll"
     assert [i.id for i in result.items] == [first["id"], second["id"]]
     assert result.more is False
     data = result.items[1].data

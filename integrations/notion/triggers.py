@@ -12,7 +12,8 @@ properties' values (``properties``, or every property when empty), so an edit el
 the row never fires and the same change is never fired twice.
 
 Cursor (JSON): ``{"since": newest timestamp processed, "known": {page id: [item id,
-timestamp]}}``. The first poll (``seed``) notes the rows already there and fires nothing.
+timestamp]}, "source": the data source id}`` — a poll then spends one query per page of
+rows and no lookup. The first poll (``seed``) notes the rows already there and fires nothing.
 ``known`` keeps, for new rows, only what lies inside the overlap window, and for changed rows
 the last ``MAX_KNOWN`` rows."""
 
@@ -59,15 +60,20 @@ def _parse(stamp: str) -> datetime:
 class Watch:
     """One trigger's poll: which timestamp it follows and how it names an item."""
 
-    def __init__(self, ctx: Context, stamp: str) -> None:
+    def __init__(self, ctx: Context, stamp: str, source_id: str | None = None) -> None:
+        """``source_id``: the data source a seed resolved (kept in the cursor), so a poll
+        spends one query and no lookup; the watched names were checked then."""
         self.ctx, self.stamp = ctx, stamp
-        self.source = sources.resolve(ctx, ctx.config.get("database"))
         self.watched: list[str] = []
         if stamp == "last_edited_time":
             self.watched = [str(n) for n in ctx.config.get("properties") or [] if n]
-            for name in self.watched:
-                if self.source.property(name) is None:
-                    raise unknown_property(self.source, name)
+        if source_id:
+            self.source = sources.Source(source_id, "", {})
+            return
+        self.source = sources.resolve(ctx, ctx.config.get("database"))
+        for name in self.watched:
+            if self.source.property(name) is None:
+                raise unknown_property(self.source, name)
 
     def item_id(self, page: dict[str, Any]) -> str:
         if self.stamp == "created_time":
@@ -109,11 +115,11 @@ class Watch:
                 return
 
 
-def _known(cursor: Any) -> tuple[str | None, dict[str, list[str]]]:
+def _known(cursor: Any) -> tuple[str | None, dict[str, list[str]], str | None]:
     if not isinstance(cursor, dict):
-        return None, {}
+        return None, {}, None
     known = cursor.get("known") if isinstance(cursor.get("known"), dict) else {}
-    return cursor.get("since"), dict(known)
+    return cursor.get("since"), dict(known), cursor.get("source")
 
 
 def _pruned(watch: Watch, since: str | None, known: dict[str, list[str]]) -> dict:
@@ -134,7 +140,8 @@ def _seed(watch: Watch) -> PollResult:
             break
         known[page["id"]] = [watch.item_id(page), stamp]
     since = since or _format(datetime.now(UTC).replace(second=0, microsecond=0))
-    return PollResult([], {"since": since, "known": dict(reversed(known.items()))})
+    noted = dict(reversed(known.items()))
+    return PollResult([], {"since": since, "known": noted, "source": watch.source.id})
 
 
 def _test(watch: Watch, request: PollRequest) -> PollResult:
@@ -146,12 +153,11 @@ def _test(watch: Watch, request: PollRequest) -> PollResult:
 
 
 def poll(ctx: Context, request: PollRequest, stamp: str) -> PollResult:
-    watch = Watch(ctx, stamp)
-    if request.mode == "test":
-        return _test(watch, request)
-    since, known = _known(request.cursor)
-    if request.mode == "seed" or since is None:
-        return _seed(watch)
+    since, known, source_id = _known(request.cursor)
+    if request.mode != "poll" or since is None:
+        watch = Watch(ctx, stamp)
+        return _test(watch, request) if request.mode == "test" else _seed(watch)
+    watch = Watch(ctx, stamp, source_id)
     start = _format(_parse(since) - OVERLAP)
     items: list[PollItem] = []
     more = False
@@ -168,7 +174,8 @@ def poll(ctx: Context, request: PollRequest, stamp: str) -> PollResult:
         known.pop(page["id"], None)
         known[page["id"]] = [item, page[stamp]]
         since = max(since, page[stamp])
-    return PollResult(items, {"since": since, "known": _pruned(watch, since, known)}, more)
+    cursor = {"since": since, "known": _pruned(watch, since, known), "source": watch.source.id}
+    return PollResult(items, cursor, more)
 
 
 def new_database_item(ctx: Context, request: PollRequest) -> PollResult:

@@ -213,3 +213,14 @@ def test_later_steps_map_row_properties_by_name(workspace, conn, fake_notion, ta
         "Name",
     ]
     assert "Stage" in [c.key for c in items.children]
+
+
+def test_a_provided_picker_for_a_database_not_shared_answers_what_to_do(
+    member_client, conn, fake_notion
+):
+    answer = ask(
+        member_client, conn, "Owner", **{"config.database": "1f0d872b594c80c1a3e80037abcdef01"}
+    )
+    assert answer.status_code == 502
+    assert "⋯ → Connections, add Toolstack" in answer.json()["error"]
+    assert ask(member_client, conn, "Owner").status_code == 404, "no database chosen yet"

@@ -87,15 +87,34 @@ def test_hundreds_of_rows_in_one_minute_fire_once_each_over_bounded_polls(conn, 
     hub.poll("seed")
     made = [add(fake_notion, tasks, f"burst {i:03d}")["id"] for i in range(250)]
     assert len({fake_notion.pages[p]["created_time"] for p in made}) == 1, "one shared minute"
-    sizes = []
+    sizes, queries = [], []
     while True:
+        before = len(fake_notion.calls("data_sources.query"))
         result = hub.poll()
         sizes.append((len(result.items), result.more))
+        queries.append(len(fake_notion.calls("data_sources.query")) - before)
         if not result.more:
             break
     assert sizes == [(100, True), (100, True), (50, False)]
     assert [i.id for i in hub.fired] == made, "oldest first, each once"
+    # Each poll goes on from the page the last one stopped in, not from the minute's start.
+    assert queries == [2, 2, 1]
     assert hub.poll().items == []
+
+
+def test_a_saved_page_position_notion_refuses_falls_back_to_the_window(
+    conn, fake_notion, tasks
+):
+    hub = Hub(conn, "new_database_item", limit=100, database=tasks)
+    hub.poll("seed")
+    made = [add(fake_notion, tasks, f"burst {i:03d}")["id"] for i in range(150)]
+    assert hub.poll().more is True
+    # The row the saved position points at is gone: Notion refuses the start_cursor.
+    del fake_notion.pages[hub.cursor["resume"]["cursor"]]
+    rest = hub.poll()
+    assert rest.more is False
+    assert len(hub.fired) == 149 and len({i.id for i in hub.fired}) == 149
+    assert {i.id for i in hub.fired} <= set(made)
 
 
 def test_a_row_indexed_late_inside_the_overlap_window_still_fires(conn, fake_notion, tasks):

@@ -12,10 +12,11 @@ properties' values (``properties``, or every property when empty), so an edit el
 the row never fires and the same change is never fired twice.
 
 Cursor (JSON): ``{"since": newest timestamp processed, "known": {page id: [item id,
-timestamp]}, "source": the data source id}`` — a poll then spends one query per page of
-rows and no lookup. The first poll (``seed``) notes the rows already there and fires nothing.
-``known`` keeps, for new rows, only what lies inside the overlap window, and for changed rows
-the last ``MAX_KNOWN`` rows."""
+timestamp]}, "source": the data source id, "resume": where a poll that reached its limit
+stopped}`` — a poll spends one query per page of rows and no lookup. The first poll
+(``seed``) notes the rows already there and fires nothing. ``known`` keeps, for new rows,
+the seed's rows inside the overlap window (fired rows are in the hub's ``seen``), and for
+changed rows the item last fired for each of the last ``MAX_KNOWN`` rows."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.base import (
     Context,
     Field,
+    IntegrationError,
     PollItem,
     PollRequest,
     PollResult,
@@ -91,8 +93,10 @@ class Watch:
         descending: bool = False,
         size: int = PAGE_SIZE,
         max_pages: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Rows in timestamp order, every page of them (or ``max_pages``)."""
+        start_cursor: str | None = None,
+    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+        """Rows in timestamp order, every page of them (or ``max_pages``), each with the
+        ``start_cursor`` that fetched its page."""
         client = self.ctx.client()
         body: dict[str, Any] = {
             "sorts": [
@@ -102,13 +106,14 @@ class Watch:
         }
         if since:
             body["filter"] = {"timestamp": self.stamp, self.stamp: {"on_or_after": since}}
-        cursor, read = None, 0
+        cursor, read = start_cursor, 0
         while True:
             params = {**body, "start_cursor": cursor} if cursor else body
             answer = call(
                 self.ctx, client.data_sources.query, data_source_id=self.source.id, **params
             )
-            yield from answer.get("results") or []
+            for page in answer.get("results") or []:
+                yield page, cursor
             read += 1
             cursor = answer.get("next_cursor") if answer.get("has_more") else None
             if not cursor or (max_pages is not None and read >= max_pages):
@@ -133,7 +138,7 @@ def _seed(watch: Watch) -> PollResult:
     """Note the rows inside the overlap window of the newest one; fire nothing."""
     known: dict[str, list[str]] = {}
     since: str | None = None
-    for page in watch.pages(since=None, descending=True, max_pages=SEED_PAGES):
+    for page, _at in watch.pages(since=None, descending=True, max_pages=SEED_PAGES):
         stamp = page[watch.stamp]
         since = since or stamp
         if _parse(stamp) < _parse(since) - OVERLAP:
@@ -147,7 +152,7 @@ def _seed(watch: Watch) -> PollResult:
 def _test(watch: Watch, request: PollRequest) -> PollResult:
     wanted = max(1, min(request.limit, TEST_ITEMS))
     items = []
-    for page in watch.pages(since=None, descending=True, size=wanted, max_pages=1):
+    for page, _at in watch.pages(since=None, descending=True, size=wanted, max_pages=1):
         items.append(PollItem(watch.item_id(page), plain_values(page)))
     return PollResult(items, request.cursor, False)
 
@@ -158,10 +163,34 @@ def poll(ctx: Context, request: PollRequest, stamp: str) -> PollResult:
         watch = Watch(ctx, stamp)
         return _test(watch, request) if request.mode == "test" else _seed(watch)
     watch = Watch(ctx, stamp, source_id)
-    start = _format(_parse(since) - OVERLAP)
+    resume = request.cursor.get("resume")
+    resume = resume if isinstance(resume, dict) and resume.get("cursor") else None
+    try:
+        return _new_rows(watch, request, since, known, resume)
+    except IntegrationError:
+        if resume is None:
+            raise
+        # Notion no longer takes the saved start_cursor: read the window from its start.
+        return _new_rows(watch, request, since, known, None)
+
+
+def _new_rows(
+    watch: Watch,
+    request: PollRequest,
+    since: str,
+    known: dict[str, list[str]],
+    resume: dict[str, str] | None,
+) -> PollResult:
+    """Rows from ``since`` minus the overlap, or, when the last poll stopped at its limit,
+    from the page it stopped in (``resume``: the same filter and Notion's ``start_cursor``),
+    so a burst of rows sharing one minute is read once, not once per poll."""
+    stamp = watch.stamp
+    start = resume["start"] if resume else _format(_parse(since) - OVERLAP)
     items: list[PollItem] = []
+    stopped_at: dict[str, str] | None = None
     more = False
-    for page in watch.pages(since=start):
+    pages = watch.pages(since=start, start_cursor=resume["cursor"] if resume else None)
+    for page, at in pages:
         item = watch.item_id(page)
         noted = known.get(page["id"])
         if item in request.seen or (noted and noted[0] == item):
@@ -169,12 +198,20 @@ def poll(ctx: Context, request: PollRequest, stamp: str) -> PollResult:
             continue
         if len(items) == request.limit:
             more = True
+            stopped_at = {"start": start, "cursor": at} if at else None
             break
         items.append(PollItem(item, plain_values(page)))
-        known.pop(page["id"], None)
-        known[page["id"]] = [item, page[stamp]]
+        if stamp == "last_edited_time":  # new rows are covered by the hub's seen ids
+            known.pop(page["id"], None)
+            known[page["id"]] = [item, page[stamp]]
         since = max(since, page[stamp])
-    cursor = {"since": since, "known": _pruned(watch, since, known), "source": watch.source.id}
+    cursor: dict[str, Any] = {
+        "since": since,
+        "known": _pruned(watch, since, known),
+        "source": watch.source.id,
+    }
+    if stopped_at:
+        cursor["resume"] = stopped_at
     return PollResult(items, cursor, more)
 
 

@@ -102,9 +102,7 @@ def test_hundreds_of_rows_in_one_minute_fire_once_each_over_bounded_polls(conn, 
     assert hub.poll().items == []
 
 
-def test_a_saved_page_position_notion_refuses_falls_back_to_the_window(
-    conn, fake_notion, tasks
-):
+def test_a_saved_page_position_notion_refuses_falls_back_to_the_window(conn, fake_notion, tasks):
     hub = Hub(conn, "new_database_item", limit=100, database=tasks)
     hub.poll("seed")
     made = [add(fake_notion, tasks, f"burst {i:03d}")["id"] for i in range(150)]

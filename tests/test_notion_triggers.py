@@ -213,3 +213,17 @@ def test_outputs_name_the_databases_properties(conn, fake_notion, tasks):
     trigger = registry.get("notion").trigger("new_database_item")
     keys = [o.key for o in trigger.outputs_for(context(conn, database=tasks))]
     assert keys == ["id", "url", "created_time", "last_edited_time", "Name", "Stage", "Points"]
+
+
+def test_rows_edited_before_publishing_are_noted_so_other_edits_never_fire(
+    conn, fake_notion, tasks
+):
+    old = add(fake_notion, tasks, "Written last week")
+    fake_notion.advance(minutes=60 * 24 * 7)
+    hub = Hub(conn, "updated_database_item", database=tasks, properties=["Stage"])
+    hub.poll("seed")
+    assert old["id"] in hub.cursor["known"]
+    run(conn, "update_database_item", page=old["id"], Name="Renamed")
+    assert hub.poll().items == []
+    run(conn, "update_database_item", page=old["id"], Stage="Done")
+    assert [i.data["Stage"] for i in hub.poll().items] == ["Done"]

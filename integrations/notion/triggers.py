@@ -4,19 +4,21 @@ Both poll ``POST /v1/data_sources/{id}/query`` with a ``created_time`` (new) or
 ``last_edited_time`` (changed) filter ``on_or_after`` the cursor minus ``OVERLAP``, sorted
 oldest first, reading every page of results. Notion truncates these timestamps to the
 minute and may index a page a little late, so each poll looks back over the overlap window
-and skips what already fired: the hub's ``seen`` ids, and the cursor's ``known`` map (page
-id → the item id last noted for it, with its timestamp).
+and skips what already fired: the hub's ``seen`` ids, and the rows the cursor's ``known``
+map holds as they are.
 
 Item ids: the page id for new rows; for changed rows the page id plus a hash of the watched
 properties' values (``properties``, or every property when empty), so an edit elsewhere in
 the row never fires and the same change is never fired twice.
 
-Cursor (JSON): ``{"since": newest timestamp processed, "known": {page id: [item id,
-timestamp]}, "source": the data source id, "resume": where a poll that reached its limit
-stopped}`` — a poll spends one query per page of rows and no lookup. The first poll
-(``seed``) notes the rows already there and fires nothing. ``known`` keeps, for new rows,
-the seed's rows inside the overlap window (fired rows are in the hub's ``seen``), and for
-changed rows the item last fired for each of the last ``MAX_KNOWN`` rows."""
+Cursor (JSON): ``{"since": newest timestamp processed, "known": {page id: its timestamp
+(new rows) or its watched values' hash (changed rows)}, "source": the data source id,
+"resume": where a poll that reached its limit stopped}`` — a poll spends one query per page
+of rows and no lookup. The first poll (``seed``) fires nothing: it notes the rows inside the
+overlap window (new rows; fired rows are then in the hub's ``seen``), or the watched values
+of the ``MAX_KNOWN`` rows edited last (changed rows; ``known`` keeps the last ``MAX_KNOWN``
+rows). A row whose values were never noted fires on its first edit after publishing, as
+what changed cannot be told."""
 
 from __future__ import annotations
 
@@ -86,6 +88,21 @@ class Watch:
         digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
         return f"{page['id']}:{digest.hexdigest()[:16]}"
 
+    def noted(self, known: dict[str, Any], page: dict[str, Any], item: str) -> bool:
+        """Whether ``known`` holds this row as it is: a new row noted at the seed, or a
+        changed row whose watched values were last seen with this hash."""
+        if self.stamp == "created_time":
+            return page["id"] in known
+        return known.get(page["id"]) == item.rpartition(":")[2]
+
+    def note(self, known: dict[str, Any], page: dict[str, Any], item: str) -> None:
+        """Keep the row in ``known``: its timestamp for new rows (pruned with the window),
+        the hash of its watched values for changed rows (the newest last)."""
+        known.pop(page["id"], None)
+        known[page["id"]] = (
+            page[self.stamp] if self.stamp == "created_time" else item.rpartition(":")[2]
+        )
+
     def pages(
         self,
         *,
@@ -120,30 +137,34 @@ class Watch:
                 return
 
 
-def _known(cursor: Any) -> tuple[str | None, dict[str, list[str]], str | None]:
+def _known(cursor: Any) -> tuple[str | None, dict[str, Any], str | None]:
     if not isinstance(cursor, dict):
         return None, {}, None
     known = cursor.get("known") if isinstance(cursor.get("known"), dict) else {}
     return cursor.get("since"), dict(known), cursor.get("source")
 
 
-def _pruned(watch: Watch, since: str | None, known: dict[str, list[str]]) -> dict:
+def _pruned(watch: Watch, since: str | None, known: dict[str, Any]) -> dict:
     if watch.stamp == "created_time" and since:
         floor = _format(_parse(since) - OVERLAP)
-        return {k: v for k, v in known.items() if v[1] >= floor}
+        return {k: v for k, v in known.items() if str(v) >= floor}
     return dict(list(known.items())[-MAX_KNOWN:])
 
 
 def _seed(watch: Watch) -> PollResult:
-    """Note the rows inside the overlap window of the newest one; fire nothing."""
-    known: dict[str, list[str]] = {}
+    """Fire nothing; note the rows inside the overlap window of the newest one, and for
+    changed rows the watched values of the ``MAX_KNOWN`` rows edited last (a row whose values
+    were never noted fires on its first edit, as the hub cannot tell what changed)."""
+    known: dict[str, Any] = {}
     since: str | None = None
-    for page, _at in watch.pages(since=None, descending=True, max_pages=SEED_PAGES):
+    changes = watch.stamp == "last_edited_time"
+    pages = MAX_KNOWN // PAGE_SIZE if changes else SEED_PAGES
+    for page, _at in watch.pages(since=None, descending=True, max_pages=pages):
         stamp = page[watch.stamp]
         since = since or stamp
-        if _parse(stamp) < _parse(since) - OVERLAP:
+        if not changes and _parse(stamp) < _parse(since) - OVERLAP:
             break
-        known[page["id"]] = [watch.item_id(page), stamp]
+        watch.note(known, page, watch.item_id(page))
     since = since or _format(datetime.now(UTC).replace(second=0, microsecond=0))
     noted = dict(reversed(known.items()))
     return PollResult([], {"since": since, "known": noted, "source": watch.source.id})
@@ -178,7 +199,7 @@ def _new_rows(
     watch: Watch,
     request: PollRequest,
     since: str,
-    known: dict[str, list[str]],
+    known: dict[str, Any],
     resume: dict[str, str] | None,
 ) -> PollResult:
     """Rows from ``since`` minus the overlap, or, when the last poll stopped at its limit,
@@ -192,8 +213,7 @@ def _new_rows(
     pages = watch.pages(since=start, start_cursor=resume["cursor"] if resume else None)
     for page, at in pages:
         item = watch.item_id(page)
-        noted = known.get(page["id"])
-        if item in request.seen or (noted and noted[0] == item):
+        if item in request.seen or watch.noted(known, page, item):
             since = max(since, page[stamp])
             continue
         if len(items) == request.limit:
@@ -202,8 +222,7 @@ def _new_rows(
             break
         items.append(PollItem(item, plain_values(page)))
         if stamp == "last_edited_time":  # new rows are covered by the hub's seen ids
-            known.pop(page["id"], None)
-            known[page["id"]] = [item, page[stamp]]
+            watch.note(known, page, item)
         since = max(since, page[stamp])
     cursor: dict[str, Any] = {
         "since": since,

@@ -54,16 +54,16 @@ class NotionIntegration(Integration):
     )
 
     @property
-    def actions(self):
-        from integrations.notion.catalogue import ACTIONS
-
-        return ACTIONS
-
-    @property
     def triggers(self):
         from integrations.notion.triggers import TRIGGERS
 
         return TRIGGERS
+
+    @property
+    def actions(self):
+        from integrations.notion.catalogue import ACTIONS
+
+        return ACTIONS
 
     def sdk_client(self, token: str) -> Client:
         return Client(

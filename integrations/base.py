@@ -26,8 +26,8 @@ from integrations.fields import (
     FieldKind,
     FieldsProvider,
     OutputField,
+    ProvidedOutputs,
     output_shape,
-    with_provided,
 )
 
 __all__ = [
@@ -161,7 +161,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Action:
+class Action(ProvidedOutputs):
     key: str
     label: str
     run: Callable[[Context], dict[str, Any]]
@@ -189,10 +189,6 @@ class Action:
         """Static outputs; with an ``outputs_provider`` any other key is accepted too, since
         publish-time checks run without a connection (see ``output_shape``)."""
         return output_shape(self.outputs, self.sample, open=self.outputs_provider is not None)
-
-    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
-        """Every output for this step's config: the static ones, then the provider's."""
-        return with_provided(self.outputs, self.outputs_provider, ctx)
 
 
 @dataclass(frozen=True)
@@ -235,7 +231,7 @@ class PollResult:
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Trigger(ProvidedOutputs):
     key: str
     label: str
     fields: tuple[Field, ...] = ()
@@ -251,16 +247,12 @@ class Trigger:
     # The data is whatever the caller sends (a webhook body, "Run now" test data): later
     # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
     any_data: bool = False
-    # Further outputs known only through the connection (a Notion data source's properties
-    # by name), as on ``Action``: publish checks then accept any other key.
+    # Outputs only the connection knows (a Notion data source's properties), as on ``Action``.
     outputs_provider: Callable[[Context], tuple[OutputField, ...]] | None = None
 
     def output_shape(self) -> dict | None:
         opened = self.outputs_provider is not None
         return None if self.any_data else output_shape(self.outputs, self.sample, open=opened)
-
-    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
-        return with_provided(self.outputs, self.outputs_provider, ctx)
 
 
 ClientAuth = Literal["basic", "body", "query"]

@@ -144,3 +144,11 @@ def with_provided(outputs: tuple[OutputField, ...], provider: Any, ctx: Any) -> 
     kept = tuple(given.pop(o.key) if o.open and o.key in given else o for o in outputs)
     static = {o.key for o in outputs}
     return kept + tuple(o for o in given.values() if o.key not in static)
+
+
+class ProvidedOutputs:
+    """``outputs_for(ctx)`` of an ``Action`` or ``Trigger``: every output for the step's
+    config, the declared ones, then those its ``outputs_provider`` adds."""
+
+    def outputs_for(self, ctx: Any) -> tuple[OutputField, ...]:
+        return with_provided(self.outputs, self.outputs_provider, ctx)  # type: ignore[attr-defined]

@@ -5,8 +5,8 @@ current workspace that the member may use.
 answers ``{"choices": [{"value", "label"}], "next_page"}``. ``field`` may name a row
 sub-field (``filters.property``); ``config.<key>`` carries the values of the field's
 ``depends_on`` fields; a field that the step's fields provider adds (from those values) is
-found through the provider. When one of those is empty, or is a ``{{ }}`` reference (its value only
-exists during a run), the answer has no choices, ``waiting_for`` (the field's key) and a
+found through the provider. When one of those is empty, or is a ``{{ }}`` reference (its
+value only exists during a run), the answer has no choices, ``waiting_for`` (the field's key) and a
 ``message`` saying so. Another workspace's connection is a 404, one the member may not use a
 403. Live answers are cached for ``CHOICES_CACHE_SECONDS`` per connection, field, search, page
 and depends-on values in Django's cache (per process with the default LocMemCache); the
@@ -162,7 +162,10 @@ def _provided_field(request, integration, declaration):
     try:
         provided = tuple(declaration.fields_provider(ctx))
     except IntegrationError as error:
-        return None, (), _error(502 if not error.retryable else 503, error.message)
+        if error.retryable:
+            wait = str(math.ceil(error.retry_after)) if error.retry_after else "1"
+            return None, (), _error(503, error.message, **{"Retry-After": wait})
+        return None, (), _error(502, error.message)
     found = next((f for f in provided if f.key == request.GET.get("field")), None)
     return found, declaration.fields + provided, None
 

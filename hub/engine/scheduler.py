@@ -74,11 +74,10 @@ def _due(now: datetime):
 
 
 def tick(now: datetime | None = None) -> int:
-    """Fire what is due; returns how many runs were created."""
-    from hub.engine.runs import start_run
+    """Fire what is due (one batch); returns how many runs were created."""
+    from hub.engine.runs import start_runs
 
     now = now or timezone.now()
-    fired = 0
     with transaction.atomic():
         due = _due(now)
         recipes = (
@@ -86,6 +85,7 @@ def tick(now: datetime | None = None) -> int:
             .objects.select_related("current_version")
             .in_bulk([recipe_id for _, recipe_id, _ in due])
         )
+        starts = []
         for state_id, recipe_id, due_at in due:
             recipe = recipes[recipe_id]
             config = recipe.current_version.trigger.get("config") or {}
@@ -104,14 +104,8 @@ def tick(now: datetime | None = None) -> int:
                 "fired_at": now.isoformat(),
                 "timezone": config.get("timezone", "UTC"),
             }
-            run = start_run(
-                recipe,
-                Run.Source.SCHEDULE,
-                data,
-                dedupe_key=f"schedule:{recipe_id}:{due_at.isoformat()}",
-            )
-            fired += run is not None
-    return fired
+            starts.append((recipe, data, f"schedule:{recipe_id}:{due_at.isoformat()}"))
+        return start_runs(Run.Source.SCHEDULE, starts)
 
 
 def wake(now: datetime | None = None) -> int:

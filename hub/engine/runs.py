@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.engine.dispatch import enqueue
+from hub.engine.dispatch import enqueue, enqueue_many
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, Run, StepOutput, StepRun
 
@@ -22,22 +22,6 @@ class RunError(ValueError):
 
 
 CANCELLED = Message(gettext_noop("Cancelled."))
-
-
-def _run_fields(recipe, version, source, data, key, *, now, user=None, replay_of=None) -> dict:
-    return dict(
-        workspace_id=recipe.workspace_id,
-        recipe=recipe,
-        version=version,
-        source=source,
-        trigger_data=data if data is not None else {},
-        dedupe_key=key,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        created_at=now,
-        enqueued_at=now,
-        deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
-        replay_of=replay_of,
-    )
 
 
 def start_run(
@@ -69,9 +53,17 @@ def start_run(
     try:
         with block:
             run = Run.objects.create(
-                **_run_fields(
-                    recipe, version, source, data, key, now=now, user=user, replay_of=replay_of
-                )
+                workspace_id=recipe.workspace_id,
+                recipe=recipe,
+                version=version,
+                source=source,
+                trigger_data=data if data is not None else {},
+                dedupe_key=key,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+                created_at=now,
+                enqueued_at=now,
+                deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
+                replay_of=replay_of,
             )
             if dedupe_key is not None:
                 DedupeKey.objects.create(recipe=recipe, key=key, run=run, created_at=now)
@@ -98,15 +90,24 @@ def start_runs(source: str, starts: list[tuple[Any, Any, str]]) -> int:
     try:
         with transaction.atomic():
             runs = Run.objects.bulk_create(
-                Run(**_run_fields(recipe, recipe.current_version, source, data, key, now=now))
+                Run(
+                    workspace_id=recipe.workspace_id,
+                    recipe=recipe,
+                    version=recipe.current_version,
+                    source=source,
+                    trigger_data=data,
+                    dedupe_key=key,
+                    created_at=now,
+                    enqueued_at=now,
+                    deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
+                )
                 for recipe, data, key in starts
             )
             DedupeKey.objects.bulk_create(
                 DedupeKey(recipe=run.recipe, key=run.dedupe_key, run=run, created_at=now)
                 for run in runs
             )
-            for run in runs:
-                enqueue(run.id, stamped=True)
+            enqueue_many([run.id for run in runs])
     except IntegrityError:
         started = (start_run(recipe, source, data, dedupe_key=key) for recipe, data, key in starts)
         return sum(run is not None for run in started)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from hub.engine import schedule
 from hub.recipes.field_values import check_field
+from hub.recipes.trigger_checks import trigger_problems
 from integrations import registry
 from integrations.base import Action, IntegrationError, Trigger
 
@@ -203,7 +204,16 @@ def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
     if app == "manual":
         return {"app": "manual"}, []
     if app != "schedule":
-        return {"app": app, "event": found.key}, []
+        clean = {"app": app, "event": found.key}
+        # An app's trigger (a Slack channel, a ClickUp list) keeps its connection and settings.
+        if trigger.get("connection"):
+            clean["connection"] = str(trigger["connection"])
+        config = trigger.get("config") or {}
+        if not isinstance(config, dict):
+            return trigger, [Problem(_("“config” must be an object."), step="trigger")]
+        if config or found.fields:
+            clean["config"] = config
+        return clean, []
     try:
         config = schedule.normalize(found.key, trigger.get("config") or {})
     except schedule.ScheduleError as error:
@@ -226,6 +236,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
         "steps": known_steps,
         "run": {"id": 1, "recipe": document["name"]},
     }
+    problems += _trigger_problems(document["trigger"], connection_labels)
     loop_seen = False
     branch_steps: dict[str, str] = {}
     for index, step in enumerate(steps):
@@ -288,6 +299,18 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
             known["loop"] = {"item": None, "index": 0, "count": 1}
         known_steps[key] = action.output_shape()
     return problems
+
+
+def _trigger_problems(trigger: dict, labels: dict[str, set[str]] | None) -> list[Problem]:
+    try:
+        declaration = find_trigger(trigger.get("app"), trigger.get("event"))
+    except UnknownStep:
+        return []  # normalize() has said so already
+    integration = registry.get(trigger["app"])
+    if not needs_connection(integration):
+        return []  # the built-in triggers' settings are checked as they are normalized
+    found = trigger_problems(integration, declaration, trigger, labels)
+    return [Problem(m, "trigger", where, connection=only) for m, where, only in found]
 
 
 def _trigger_shape(trigger: dict) -> dict | None:

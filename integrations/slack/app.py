@@ -71,6 +71,12 @@ class SlackIntegration(Integration):
 
         return ACTIONS
 
+    @property
+    def triggers(self):
+        from integrations.slack.triggers import TRIGGERS
+
+        return TRIGGERS
+
     def web_client(self, token: str) -> WebClient:
         # No retry handlers beyond the default connection-error one: a 429 comes back to the
         # engine as retry_after instead of sleeping inside a worker.

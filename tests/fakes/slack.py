@@ -297,6 +297,34 @@ class FakeSlack(FakeApp):
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         return body, headers
 
+    def deliver(
+        self,
+        url: str,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retries: int = 3,
+        timeout: float = 3.0,
+    ) -> list[int]:
+        """POST a signed event to ``url`` as Slack does: a delivery not answered with a 2xx
+        within ``timeout`` seconds is sent again with ``X-Slack-Retry-Num`` (Slack waits about
+        a minute, then five, between them; here none). Returns each attempt's status (0: no
+        answer in time)."""
+        import requests
+
+        event_id = event_id or f"Ev{next(self._ids):08d}"
+        statuses: list[int] = []
+        for attempt in range(retries + 1):
+            body, headers = self.event_request(event, event_id=event_id, retry_num=attempt or None)
+            try:
+                status = requests.post(url, data=body, headers=headers, timeout=timeout).status_code
+            except requests.RequestException:
+                status = 0
+            statuses.append(status)
+            if 200 <= status < 300:
+                break
+        return statuses
+
     def url_verification_request(self, challenge: str) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(
             {

@@ -401,3 +401,22 @@ def test_the_fake_delivers_over_http_to_the_registered_address(
     assert run.trigger_data["task_id"] == task["id"]
     clickup.set_health(subscription.external_id, "suspended")
     assert clickup.deliver(subscription.external_id, "taskUpdated", task["id"]) == []
+
+
+def test_tasks_created_in_the_same_millisecond_are_each_fired_once_across_batches(
+    clickup, connection
+):
+    poll = registry.get("clickup").trigger("new_task").poll
+    ctx = context(clickup, connection)
+    cursor = poll(ctx, PollRequest(mode="seed")).cursor
+    tasks = [clickup.add_task(clickup.list_id, f"Same time {n}") for n in range(5)]
+    for task in tasks:
+        clickup.tasks[task["id"]]["date_created"] = str(int(time.time() * 1000) + 50)
+    seen: set[str] = set()
+    fired: list[str] = []
+    for _poll in range(4):
+        result = poll(ctx, PollRequest(cursor=cursor, limit=2, seen=frozenset(seen)))
+        fired += [i.id for i in result.items]
+        seen |= {i.id for i in result.items}
+        cursor = result.cursor
+    assert sorted(fired) == sorted(t["id"] for t in tasks)

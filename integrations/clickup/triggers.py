@@ -10,7 +10,7 @@ address) polls instead: the Workspace's tasks filtered by ``date_created_gt`` /
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -147,12 +147,15 @@ def resolve(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 # -- the polling fallback
 
 
-def _tasks(ctx: Context, field: str, after: int | None, pages: int) -> list[dict[str, Any]]:
-    """The scope's tasks with ``field`` after ``after`` (ms), oldest first."""
+def _tasks(
+    ctx: Context, field: str, after: int | None, pages: int, *, newest_first: bool = False
+) -> list[dict[str, Any]]:
+    """The scope's tasks with ``field`` after ``after`` (ms), oldest first (ClickUp's order is
+    newest first; ``reverse`` turns it)."""
     config = ctx.config
     params: dict[str, Any] = {
         "order_by": "created" if field == "date_created" else "updated",
-        "reverse": "true",
+        "reverse": "false" if newest_first else "true",
         "include_closed": "true",
         "subtasks": "true",
     }
@@ -169,24 +172,29 @@ def _tasks(ctx: Context, field: str, after: int | None, pages: int) -> list[dict
         found += answer.get("tasks") or []
         if answer.get("last_page", True):
             break
-    found.sort(key=lambda t: int(t.get(field) or 0))
+    found.sort(key=lambda t: int(t.get(field) or 0), reverse=newest_first)
     return found
 
 
 def _poll(field: str, identity, matches_status):
     def poll(ctx: Context, request: PollRequest) -> PollResult:
         if request.mode == "seed":
-            now = int(datetime.now(UTC).timestamp() * 1000)
-            return PollResult([], cursor=now)
+            # The newest task's own time, not this machine's clock (which may differ from
+            # ClickUp's); a scope without tasks has nothing old to skip.
+            newest = _tasks(ctx, field, None, 1, newest_first=True)[:1]
+            return PollResult([], cursor=int(newest[0][field]) if newest else 0)
         if request.mode == "test":
             recent = _tasks(ctx, field, None, 1)[-TEST_ITEMS:][::-1]
             return PollResult([PollItem(identity(t), task_data(t)) for t in recent], request.cursor)
-        # One millisecond back: tasks sharing the cursor's time are read again and skipped
-        # by id, so two tasks created in the same millisecond are both found.
-        after = int(request.cursor) - 1 if request.cursor is not None else None
+        # The cursor: every task up to this time (ms) has been handled.
+        after = int(request.cursor) if request.cursor is not None else None
         fresh = [t for t in _tasks(ctx, field, after, MAX_PAGES) if identity(t) not in request.seen]
         taken = fresh[: request.limit]
         cursor = int(taken[-1][field]) if taken else request.cursor
+        if taken and len(fresh) > len(taken) and int(fresh[len(taken)][field]) == cursor:
+            # The batch ends inside one millisecond: the rest of it is read again next time,
+            # and those taken now are skipped by their ids.
+            cursor -= 1
         items = [PollItem(identity(t), task_data(t)) for t in taken if matches_status(ctx, t)]
         return PollResult(items, cursor=cursor, more=len(fresh) > len(taken))
 

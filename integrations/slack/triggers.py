@@ -9,7 +9,6 @@ the cursor; reactions cannot be polled.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.utils.translation import gettext
@@ -103,9 +102,10 @@ def _poll_channel(ctx: Context, request: PollRequest, keep) -> PollResult:
             permanent=True,
         )
     if request.mode == "seed":
+        # The newest message's own time stamp, not this machine's clock (which may differ
+        # from Slack's); an empty channel has nothing old to skip.
         newest = _history(ctx, channel, None, 1, 1)
-        stamp = newest[0]["ts"] if newest else f"{time.time():.6f}"
-        return PollResult([], cursor=stamp)
+        return PollResult([], cursor=newest[0]["ts"] if newest else "0")
     if request.mode == "test":
         recent = [m for m in _history(ctx, channel, None, PAGE_SIZE, 1) if keep(m)]
         items = [_item(channel, m, ctx) for m in recent[:TEST_ITEMS]]

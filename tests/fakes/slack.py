@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import time
 from typing import Any
 
@@ -325,6 +326,15 @@ class FakeSlack(FakeApp):
                 break
         return statuses
 
+    def socket_mode(self, app_token: str = "xapp-1-A0FAKEAPP1-1-fakeappleveltoken"):  # noqa: S107
+        """Turn Socket Mode on: ``apps.connections.open`` with ``app_token`` answers the URL of
+        a fake websocket (``tests.fakes.slack_socket.FakeSocketMode``, started here)."""
+        from .slack_socket import FakeSocketMode
+
+        self.app_token = app_token
+        self.socket = FakeSocketMode().__enter__()
+        return self.socket
+
     def url_verification_request(self, challenge: str) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(
             {
@@ -633,6 +643,21 @@ class FakeSlack(FakeApp):
         body: dict[str, Any] = {"messages": page, "has_more": nxt is not None, "pin_count": 0}
         body["response_metadata"] = {"next_cursor": _cursor(nxt) if nxt is not None else ""}
         return _ok(**body)
+
+    # ------------------------------------------------------------ apps.connections.open
+
+    @route("*", "/api/apps.connections.open", name="apps.connections.open")
+    def apps_connections_open(self, request: Request) -> Response:
+        """Socket Mode's websocket URL, for an app-level token (``xapp-``) only: a bot or user
+        token is ``not_allowed_token_type``, an unknown one ``invalid_auth``."""
+        token = self.token_of(request) or ""
+        if not token:
+            raise _err("not_authed")
+        if not token.startswith("xapp-"):
+            raise _err("not_allowed_token_type")
+        if token != getattr(self, "app_token", None):
+            raise _err("invalid_auth")
+        return _ok(url=self.socket.url(base64.urlsafe_b64encode(os.urandom(12)).decode()))
 
     # ------------------------------------------------------------ users.*
 

@@ -14,12 +14,14 @@ from hub.web import (
     oauth,
     recipes,
     runs,
+    slack_events_setup,
     system,
     webhooks,
 )
 
 connection_urls = [
     path("", connections.connection_list, name="connections"),
+    path("apps/slack/events/", slack_events_setup.slack_events, name="slack_events_setup"),
     path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
     path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
     path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),

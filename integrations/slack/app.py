@@ -24,6 +24,9 @@ BOT_SCOPES = (
     "users:read.email",
     "im:write",
     "reactions:write",
+    # The events the triggers subscribe to: app_mention and reaction_added.
+    "app_mentions:read",
+    "reactions:read",
 )
 
 # Codes meaning the token is no good any more.

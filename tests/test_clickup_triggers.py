@@ -156,14 +156,16 @@ def test_deleting_the_recipe_deletes_its_webhook(
     assert clickup.webhooks == {} and len(clickup.calls("webhook.delete")) == 1
 
 
-@pytest.mark.parametrize("health", ["failing", "suspended", "gone"])
+@pytest.mark.parametrize("health", ["failing", "suspended", "gone", "moved"])
 def test_an_unhealthy_webhook_is_registered_again(
-    health, workspace, clickup, connection, django_capture_on_commit_callbacks
+    health, workspace, clickup, connection, settings, django_capture_on_commit_callbacks
 ):
     recipe = publish(django_capture_on_commit_callbacks, workspace, clickup)
     old = AppSubscription.objects.get(recipe=recipe)
     if health == "gone":
         del clickup.webhooks[old.external_id]
+    elif health == "moved":
+        settings.HUB_BASE_URL = "https://hub.new-home.test"
     else:
         clickup.set_health(old.external_id, health)
     assert subscriptions.check_all() == 1

@@ -286,3 +286,19 @@ def test_the_fake_delivers_over_http_and_its_retries_make_one_run(
     assert again.status_code == 200 and json.loads(again.content)["runs"] == []
     assert Run.objects.filter(recipe=recipe).count() == 1
     assert Connection.objects.count() == 1
+
+
+def test_the_newest_events_received_are_there_for_test_trigger(client, workspace, slack):
+    from hub.engine.app_events import recent_events
+
+    recipe = recipe_on(workspace, event="reaction_added", name="Reactions")
+    for n, emoji in enumerate(("eyes", "tada", "rocket", "fire")):
+        event = {
+            "type": "reaction_added",
+            "user": slack.installer_id,
+            "reaction": emoji,
+            "item": {"type": "message", "channel": slack.general, "ts": f"1.{n}"},
+        }
+        body, headers = slack.event_request(event, event_id=f"Ev-r{n}")
+        post(client, body, headers)
+    assert [d["emoji"] for d in recent_events(recipe)] == ["fire", "rocket", "tada"]

@@ -190,3 +190,10 @@ def clickup_delivery(subscription, delivery: Mapping[str, Any]) -> int | None:
         version=version,
     )
     return run.pk if run else None
+
+
+def recent_events(recipe, limit: int = 3) -> list[dict]:
+    """The data of the newest events that started the recipe, newest first: what "Test
+    trigger" shows for an instant trigger the app cannot be asked about (Slack reactions)."""
+    runs = Run.objects.filter(recipe=recipe, source=Run.Source.APP).order_by("-created_at", "-id")
+    return [data for data in runs.values_list("trigger_data", flat=True)[:limit]]

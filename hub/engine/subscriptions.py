@@ -170,12 +170,15 @@ def check_all() -> int:
             log.warning("Could not read ClickUp webhook health of team %s: %s", team, error)
             continue
         for subscription in members:
-            status = health.get(subscription.external_id)
+            found = health.get(subscription.external_id)
             if (
-                status is None
-                or status in clickup_webhooks.UNHEALTHY
+                found is None
+                or found.status in clickup_webhooks.UNHEALTHY
+                # The hub's address changed (HUB_BASE_URL): deliveries go elsewhere.
+                or found.endpoint != endpoint(subscription)
                 or subscription.status != Subscription.Status.ACTIVE
             ):
+                status = found.status if found else "gone"
                 log.info("Re-registering webhook of recipe %s (%s)", subscription.recipe_id, status)
                 _register(subscription)
                 redone += 1

@@ -69,11 +69,21 @@ def delete(ctx: Context, webhook_id: str) -> None:
             raise
 
 
-def health(ctx: Context, team_id: str) -> dict[str, str]:
-    """Each webhook of the Workspace by id: its health status (``active``, ``failing``,
-    ``suspended``)."""
+@dataclass(frozen=True)
+class Health:
+    status: str  # active, failing, suspended
+    endpoint: str
+
+
+def health(ctx: Context, team_id: str) -> dict[str, Health]:
+    """Each webhook of the Workspace by id: its health status and where it delivers."""
     hooks = ctx.client().get(f"team/{team_id}/webhook").get("webhooks") or []
-    return {str(h.get("id")): str((h.get("health") or {}).get("status") or "active") for h in hooks}
+    return {
+        str(h.get("id")): Health(
+            str((h.get("health") or {}).get("status") or "active"), str(h.get("endpoint") or "")
+        )
+        for h in hooks
+    }
 
 
 def signed(secret: str, body: bytes, signature: str) -> bool:

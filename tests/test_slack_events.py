@@ -302,3 +302,34 @@ def test_the_newest_events_received_are_there_for_test_trigger(client, workspace
         body, headers = slack.event_request(event, event_id=f"Ev-r{n}")
         post(client, body, headers)
     assert [d["emoji"] for d in recent_events(recipe)] == ["fire", "rocket", "tada"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_arriving_at_once_on_many_threads_is_one_run(workspace, fake_slack):
+    import threading
+
+    from django.db import connection as db
+
+    from hub.engine.app_events import route_slack_event
+
+    connect(workspace, fake_slack)
+    recipe = recipe_on(workspace, channel=fake_slack.general)
+    body, _headers = fake_slack.event_request(message(fake_slack), event_id="Ev-race")
+    envelope = json.loads(body)
+    started: list[list[int]] = []
+    gate = threading.Barrier(6)
+
+    def deliver():
+        try:
+            gate.wait()
+            started.append(route_slack_event(envelope))
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(started) == 6 and sum(len(s) for s in started) == 1
+    assert Run.objects.filter(recipe=recipe).count() == 1

@@ -53,14 +53,21 @@ def hub_is_public() -> bool:
 # -- Slack
 
 
-def slack_signing_secrets() -> list[str]:
-    """Every signing secret a Slack app of this deployment may sign with: the environment's
-    and those admins entered (one endpoint serves every workspace)."""
+def iter_signing_secrets():
+    """Every signing secret a Slack app of this deployment may sign with, lazily: the
+    environment's first, then those admins entered (one endpoint serves every workspace), read
+    only when the first did not match."""
     from hub.connections.models import OAuthApp
 
-    found = [settings.SLACK_SIGNING_SECRET]
-    found += [a.signing_secret for a in OAuthApp.objects.filter(integration="slack")]
-    return list(dict.fromkeys(s for s in found if s))
+    if settings.SLACK_SIGNING_SECRET:
+        yield settings.SLACK_SIGNING_SECRET
+    apps = OAuthApp.objects.filter(integration="slack").exclude(signing_secret="")
+    for app in apps.only("signing_secret"):
+        yield app.signing_secret
+
+
+def slack_signing_secrets() -> list[str]:
+    return list(dict.fromkeys(iter_signing_secrets()))
 
 
 def slack_app_token() -> str:

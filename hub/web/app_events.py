@@ -63,7 +63,7 @@ def slack_events_view(request):
         if isinstance(body, JsonResponse):
             return body
         try:
-            slack_events.verify(app_events.slack_signing_secrets(), request.headers, body)
+            slack_events.verify(app_events.iter_signing_secrets(), request.headers, body)
         except slack_events.Refused as refused:
             return _refuse(401, refused.reason)
         envelope, error = _json(body)

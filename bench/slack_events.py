@@ -46,7 +46,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-from engine import free_port, percentile, rss_mb, setup_django  # noqa: E402  (bench/engine.py)
+from engine import (  # noqa: E402  (bench/engine.py)
+    cpu_seconds,
+    descendants,
+    free_port,
+    percentile,
+    postgres_pids,
+    rss_mb,
+    setup_django,
+)
 
 SECRET = "bench-signing-secret"  # noqa: S105  (a benchmark's own)
 TEAM = "T0BENCHTEAM"
@@ -248,12 +256,30 @@ def main() -> None:
         # Warm-up (imports, connections in each of gunicorn's threads): not reported, but
         # its events are counted in the rows check below.
         warm = load(port, "warm", args.senders, 3)
+        dbname = settings.DATABASES["default"]["NAME"]
+
+        def cpu() -> tuple[float, float]:
+            web_cpu = sum(cpu_seconds(p) for p in descendants(web.pid))
+            db_cpu = sum(cpu_seconds(p) for p in postgres_pids(str(dbname)))
+            return web_cpu, db_cpu
+
+        before = cpu()
         capacity = load(port, "cap", args.senders, args.seconds)
+        after = cpu()
         print(
             f"capacity: {capacity['per_second']:.0f} accepted events/s "
             f"({args.senders} senders, {capacity['accepted']} accepted, "
             f"{capacity['errors']} refused or failed), ack p50 {capacity['p50']:.1f} ms "
             f"p99 {capacity['p99']:.1f} ms"
+        )
+        per_event = [
+            (b - a) * 1000 / max(1, capacity["accepted"])
+            for a, b in zip(before, after, strict=True)
+        ]
+        print(
+            f"CPU per accepted event: web {per_event[0]:.1f} ms, PostgreSQL backends "
+            f"{per_event[1]:.1f} ms (so one idle core would accept about "
+            f"{1000 / max(0.1, sum(per_event)):.0f} events/s)"
         )
         paced = load(port, "pace", args.senders, args.seconds, rate=args.rate)
         print(

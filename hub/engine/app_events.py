@@ -32,7 +32,7 @@ class NotFound(Exception):
     """No connection or webhook of the hub's is behind this event."""
 
 
-def _recipes():
+def recipe_model():
     # The recipes are the layer above: their model is reached through the run's relation.
     return Run._meta.get_field("recipe").related_model
 
@@ -123,11 +123,14 @@ def route_slack_event(envelope: Mapping[str, Any]) -> list[int]:
         raise NotFound(team_id)
     by_workspace: dict[tuple[int, str], Any] = {(c.workspace_id, c.label): c for c in connections}
     recipes = (
-        _recipes()
+        recipe_model()
         .objects.filter(
             workspace_id__in={c.workspace_id for c in connections},
-            state=_recipes().State.ACTIVE,
+            state=recipe_model().State.ACTIVE,
             current_version__document__trigger__app="slack",
+            current_version__document__trigger__event__in=slack_events.TRIGGERS_OF_EVENT.get(
+                str(event.get("type")), ()
+            ),
         )
         .select_related("current_version")
     )
@@ -181,7 +184,7 @@ def clickup_delivery(subscription, delivery: Mapping[str, Any]) -> int | None:
     delivered before."""
     recipe = subscription.recipe
     version = recipe.current_version
-    if recipe.state != _recipes().State.ACTIVE or version is None:
+    if recipe.state != recipe_model().State.ACTIVE or version is None:
         return None
     if str(delivery.get("webhook_id") or "") != subscription.external_id:
         return None  # from a webhook since replaced

@@ -23,7 +23,7 @@ from django.db.models.signals import post_save, pre_delete
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.engine.app_events import _recipes, hub_is_public
+from hub.engine.app_events import hub_is_public, recipe_model
 from integrations import registry
 from integrations.base import Context, IntegrationError
 from integrations.clickup import webhooks as clickup_webhooks
@@ -52,7 +52,7 @@ def _wanted(recipe) -> Wanted | None:
     from hub.connections.models import Connection
 
     version = recipe.current_version if recipe else None
-    if version is None or recipe.state != _recipes().State.ACTIVE:
+    if version is None or recipe.state != recipe_model().State.ACTIVE:
         return None
     trigger = version.document.get("trigger") or {}
     app = trigger.get("app")
@@ -120,7 +120,7 @@ def _remove(subscription) -> None:
 
 def sync(recipe_id: int) -> None:
     Subscription = _subscriptions()
-    recipe = _recipes().objects.select_related("current_version").filter(pk=recipe_id).first()
+    recipe = recipe_model().objects.select_related("current_version").filter(pk=recipe_id).first()
     wanted = _wanted(recipe)
     existing = Subscription.objects.select_related("recipe", "connection").filter(
         recipe_id=recipe_id

@@ -149,3 +149,9 @@ def trigger_data(trigger: str, envelope: Mapping[str, Any]) -> dict[str, Any]:
 
 
 TRIGGER_KEYS = ("new_message", "app_mentioned", "reaction_added")
+# Which trigger each kind of event may fire, so routing reads only those recipes.
+TRIGGERS_OF_EVENT = {
+    "message": ("new_message",),
+    "app_mention": ("app_mentioned",),
+    "reaction_added": ("reaction_added",),
+}

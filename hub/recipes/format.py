@@ -16,8 +16,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from hub.engine import schedule
+from hub.recipes import trigger_format
 from hub.recipes.field_values import check_field
-from hub.recipes.trigger_checks import trigger_problems
 from integrations import registry
 from integrations.base import Action, IntegrationError, Trigger
 
@@ -204,16 +204,8 @@ def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
     if app == "manual":
         return {"app": "manual"}, []
     if app != "schedule":
-        clean = {"app": app, "event": found.key}
-        # An app's trigger (a Slack channel, a ClickUp list) keeps its connection and settings.
-        if trigger.get("connection"):
-            clean["connection"] = str(trigger["connection"])
-        config = trigger.get("config") or {}
-        if not isinstance(config, dict):
-            return trigger, [Problem(_("“config” must be an object."), step="trigger")]
-        if config or found.fields:
-            clean["config"] = config
-        return clean, []
+        out, found_problems = trigger_format.normalize(trigger, found)
+        return out, [Problem(m, step="trigger", field=f) for m, f, _c in found_problems]
     try:
         config = schedule.normalize(found.key, trigger.get("config") or {})
     except schedule.ScheduleError as error:
@@ -302,15 +294,12 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
 
 
 def _trigger_problems(trigger: dict, labels: dict[str, set[str]] | None) -> list[Problem]:
-    try:
-        declaration = find_trigger(trigger.get("app"), trigger.get("event"))
-    except UnknownStep:
-        return []  # normalize() has said so already
-    integration = registry.get(trigger["app"])
-    if not needs_connection(integration):
-        return []  # the built-in triggers' settings are checked as they are normalized
-    found = trigger_problems(integration, declaration, trigger, labels)
-    return [Problem(m, "trigger", where, connection=only) for m, where, only in found]
+    """An app trigger's config and connection, checked as a step's are."""
+    if trigger.get("app") in (None, "manual", "webhook", "schedule"):
+        return []
+    found = find_trigger(trigger.get("app"), trigger.get("event"))
+    found_problems = trigger_format.check(trigger, found, registry.get(trigger["app"]), labels)
+    return [Problem(m, "trigger", f, connection=c) for m, f, c in found_problems]
 
 
 def _trigger_shape(trigger: dict) -> dict | None:
@@ -384,6 +373,6 @@ def export(document: dict) -> dict:
     from hub.engine import secrets
 
     out = secrets.to_file(normalize(document))
-    for step in out["steps"]:
+    for step in [out["trigger"], *out["steps"]]:
         step.pop("connection_id", None)
     return out

@@ -3,6 +3,7 @@ whose trigger the event fires, each run inserted before the 200."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -16,6 +17,7 @@ from hub.recipes.services import set_paused
 from tests.conftest import make_recipe, slack_connection, slack_step
 
 URL = "/apps/slack/events"
+_TS = itertools.count(1)
 
 
 def connect(workspace, fake, label="Acme Slack"):
@@ -44,7 +46,7 @@ def message(fake, text="Help, the invoices page is down", **extra):
         "channel": fake.general,
         "user": fake.installer_id,
         "text": text,
-        "ts": f"{time.time():.6f}",
+        "ts": f"{int(time.time())}.{next(_TS):06d}",
         "channel_type": "channel",
         **extra,
     }
@@ -67,13 +69,14 @@ def test_url_verification_answers_the_challenge(client, slack):
 
 def test_a_message_starts_one_run_with_the_message_and_the_run_posts(client, workspace, slack):
     recipe = recipe_on(workspace, channel=slack.general)
-    body, headers = slack.event_request(message(slack), event_id="Ev0001")
+    event = message(slack)
+    body, headers = slack.event_request(event, event_id="Ev0001")
     answer = post(client, body, headers)
     assert answer.status_code == 200
     [run] = Run.objects.filter(recipe=recipe)
     assert answer.json() == {"ok": True, "runs": [run.pk]}
     assert run.source == Run.Source.APP
-    assert run.dedupe_key == f"trigger:{recipe.pk}:Ev0001"
+    assert run.dedupe_key == f"trigger:{recipe.pk}:{slack.general}:{event['ts']}"
     assert run.trigger_data["text"] == "Help, the invoices page is down"
     assert run.trigger_data["channel"] == slack.general
     assert run.trigger_data["is_reply"] is False
@@ -88,7 +91,10 @@ def test_retries_of_one_event_start_one_run(client, workspace, slack):
         body, headers = slack.event_request(event, event_id="Ev0002", retry_num=retry)
         assert post(client, body, headers).status_code == 200
     assert Run.objects.filter(recipe=recipe).count() == 1
-    assert DedupeKey.objects.filter(key=f"trigger:{recipe.pk}:Ev0002").count() == 1
+    assert (
+        DedupeKey.objects.filter(key=f"trigger:{recipe.pk}:{slack.general}:{event['ts']}").count()
+        == 1
+    )
 
 
 def test_a_tampered_body_is_refused_and_nothing_is_stored(client, workspace, slack):
@@ -210,8 +216,9 @@ def test_ignore_bots_top_level_only_and_the_hubs_own_messages(client, workspace,
     for name, event in events.items():
         body, headers = slack.event_request(event, event_id=f"Ev-{name}")
         assert post(client, body, headers).status_code == 200
+    name_of = {e["ts"]: name for name, e in events.items()}
     keys = lambda recipe: sorted(  # noqa: E731
-        r.dedupe_key.rsplit(":", 1)[1] for r in Run.objects.filter(recipe=recipe)
+        "Ev-" + name_of[r.trigger_data["ts"]] for r in Run.objects.filter(recipe=recipe)
     )
     assert keys(picky) == ["Ev-plain"]
     assert keys(every) == ["Ev-bot", "Ev-plain", "Ev-reply"]
@@ -277,9 +284,10 @@ def test_the_fake_delivers_over_http_and_its_retries_make_one_run(
     connect(workspace, fake_slack)
     recipe = recipe_on(workspace, channel=fake_slack.general)
     url = live_server.url + URL
-    assert fake_slack.deliver(url, message(fake_slack), event_id="Ev-live") == [200]
+    event = message(fake_slack)
+    assert fake_slack.deliver(url, event, event_id="Ev-live") == [200]
     # Slack did not hear the answer (a timeout on its side): it sends the same event again.
-    body, headers = fake_slack.event_request(message(fake_slack), event_id="Ev-live", retry_num=1)
+    body, headers = fake_slack.event_request(event, event_id="Ev-live", retry_num=1)
     import requests
 
     again = requests.post(url, data=body, headers=headers, timeout=3)
@@ -333,3 +341,28 @@ def test_the_same_event_arriving_at_once_on_many_threads_is_one_run(workspace, f
         t.join(60)
     assert len(started) == 6 and sum(len(s) for s in started) == 1
     assert Run.objects.filter(recipe=recipe).count() == 1
+
+
+def test_a_message_reached_by_an_event_and_by_a_poll_is_one_run(client, workspace, slack):
+    """Socket Mode (or the Events API) and the polling fallback both on: the event and the
+    polled item carry the same id, so the message fires once."""
+    from integrations import registry
+    from integrations.base import Context, PollRequest
+
+    recipe = recipe_on(workspace, channel=slack.general)
+    posted = slack.add_message(slack.general, "Help, the invoices page is down")
+    body, headers = slack.event_request(message(slack, ts=posted["ts"]), event_id="Ev-both")
+    post(client, body, headers)
+    ctx = Context(
+        workspace_id=workspace.pk,
+        config={"channel": slack.general},
+        connection=Connection.objects.get(workspace=workspace),
+        integration=registry.get("slack"),
+    )
+    [item] = registry.get("slack").trigger("new_message").poll(ctx, PollRequest(cursor="0")).items
+    from hub.engine.runs import start_run
+
+    again = start_run(
+        recipe, Run.Source.APP, item.data, dedupe_key=f"trigger:{recipe.pk}:{item.id}"
+    )
+    assert again is None and Run.objects.filter(recipe=recipe).count() == 1

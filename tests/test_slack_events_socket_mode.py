@@ -45,12 +45,13 @@ def test_an_event_over_the_socket_starts_one_run_before_it_is_acknowledged(
 ):
     connect(workspace, fake_slack)
     recipe = recipe_on(workspace, channel=fake_slack.general)
-    assert socket.push(envelope(fake_slack, message(fake_slack), "EvSock1")) == [0]
+    event = message(fake_slack)
+    assert socket.push(envelope(fake_slack, event, "EvSock1")) == [0]
     [run] = Run.objects.filter(recipe=recipe)
-    assert run.dedupe_key == f"trigger:{recipe.pk}:EvSock1"
+    assert run.dedupe_key == f"trigger:{recipe.pk}:{fake_slack.general}:{event['ts']}"
     assert run.trigger_data["text"] == "Help, the invoices page is down"
     # Slack sends it again (say, over a second connection): acknowledged, nothing new.
-    assert socket.push(envelope(fake_slack, message(fake_slack), "EvSock1")) == [0]
+    assert socket.push(envelope(fake_slack, event, "EvSock1")) == [0]
     assert Run.objects.filter(recipe=recipe).count() == 1
 
 

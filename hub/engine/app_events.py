@@ -3,10 +3,12 @@ deliveries — turned into runs.
 
 Callers (``hub/web/app_events.py``, the Socket Mode command) check the signature before
 calling in here. Each accepted event inserts one run per recipe it fires, keyed
-``trigger:<recipe>:<event id>``, in one transaction, before the caller answers: an event is
-either stored with its runs or refused, and the same event delivered again (a retry, a
-replay within the signature's five minutes, Socket Mode and HTTP both on) finds its keys used
-and starts nothing. Nothing here calls an app, so the answer goes back within Slack's 3 s.
+``trigger:<recipe>:<item id>`` (a Slack message's channel and ts, as the polling fallback
+keys it; a reaction's event_id; a ClickUp change's history item), in one transaction,
+before the caller answers: an event is either stored with its runs or refused, and the same
+event delivered again (a retry, a replay within the signature's five minutes, Socket Mode and
+HTTP both on, or a poll finding the same message) finds its keys used and starts nothing.
+Nothing here calls an app, so the answer goes back within Slack's 3 s.
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ def route_slack_event(envelope: Mapping[str, Any]) -> list[int]:
                 recipe,
                 Run.Source.APP,
                 slack_events.trigger_data(key, envelope),
-                dedupe_key=f"trigger:{recipe.pk}:{event_id}",
+                dedupe_key=f"trigger:{recipe.pk}:{slack_events.item_id(key, envelope)}",
                 version=recipe.current_version,
             )
             if run is not None:

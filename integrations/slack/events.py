@@ -148,6 +148,17 @@ def trigger_data(trigger: str, envelope: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def item_id(trigger: str, envelope: Mapping[str, Any]) -> str:
+    """The event's identity for exactly-once firing. A message (or mention) is its channel and
+    ``ts`` — the id the polling fallback gives it too, so a message that reaches a recipe both
+    as an event and by a poll (Socket Mode and polling both on, say) fires once; Slack's retries
+    carry the same message. A reaction has no such id: Slack's ``event_id``."""
+    event = envelope.get("event") or {}
+    if trigger in ("new_message", "app_mentioned") and event.get("channel") and event.get("ts"):
+        return f"{event['channel']}:{event['ts']}"
+    return str(envelope.get("event_id") or "")
+
+
 TRIGGER_KEYS = ("new_message", "app_mentioned", "reaction_added")
 # Which trigger each kind of event may fire, so routing reads only those recipes.
 TRIGGERS_OF_EVENT = {

@@ -295,6 +295,17 @@ GOOGLE_REVOKE_URL = env("GOOGLE_REVOKE_URL", "https://oauth2.googleapis.com/revo
 GMAIL_API_URL = env("GMAIL_API_URL", "https://gmail.googleapis.com/gmail/v1")
 CLICKUP_API_URL = env("CLICKUP_API_URL", "https://api.clickup.com/api/v2")
 CLICKUP_AUTHORIZE_URL = env("CLICKUP_AUTHORIZE_URL", "https://app.clickup.com/api")
+# Instant triggers (docs/engine.md, "Instant triggers"). Slack's signing secret verifies its
+# Events API requests at /apps/slack/events; its app-level token (xapp-…) runs Socket Mode
+# (`manage.py slack_socket_mode`). Both may instead be entered by an admin on Slack's setup page.
+SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET")
+SLACK_APP_TOKEN = env("SLACK_APP_TOKEN")
+# How often the webhooks registered at apps (ClickUp) are checked and re-registered when the
+# app reports them failing or suspended.
+APP_SUBSCRIPTION_CHECK_SECONDS = int(env("APP_SUBSCRIPTION_CHECK_SECONDS", "600"))
+CELERY_BEAT_SCHEDULE["app-subscriptions"] = periodic(
+    "hub.engine.check_subscriptions", APP_SUBSCRIPTION_CHECK_SECONDS
+)
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", "https://api.openai.com/v1")
 ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub.web import (
+    app_events,
     audit,
     choices,
     connections,
@@ -13,12 +14,14 @@ from hub.web import (
     oauth,
     recipes,
     runs,
+    slack_events_setup,
     system,
     webhooks,
 )
 
 connection_urls = [
     path("", connections.connection_list, name="connections"),
+    path("apps/slack/events/", slack_events_setup.slack_events, name="slack_events_setup"),
     path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
     path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
     path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),
@@ -73,6 +76,9 @@ urlpatterns = [
     path("runs/", include(run_urls)),
     path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
     path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
+    # Instant triggers: apps push events here (hub/web/app_events.py).
+    path("apps/slack/events", app_events.slack_events_view, name="slack_events"),
+    path("apps/<slug:app>/webhooks/<str:token>/", app_events.app_webhook, name="app_webhook"),
     path("", include(member_urls)),
     path("", include(system_urls)),
     path("django-admin/", admin.site.urls),

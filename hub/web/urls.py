@@ -14,6 +14,7 @@ from hub.web import (
     recipes,
     runs,
     system,
+    triggers,
     webhooks,
 )
 
@@ -38,6 +39,8 @@ recipe_urls = [
     path("<int:pk>/pause/", recipes.pause, name="recipe_pause"),
     path("<int:pk>/secret/", recipes.secret, name="recipe_secret"),
     path("<int:pk>/delete/", recipes.delete, name="recipe_delete"),
+    path("<int:pk>/trigger/test/", triggers.test_trigger, name="recipe_test_trigger"),
+    path("<int:pk>/trigger/interval/", triggers.poll_interval, name="recipe_poll_interval"),
 ]
 
 run_urls = [

@@ -275,6 +275,9 @@ def test_poll_interval_is_an_admin_setting_from_1_to_15_minutes(
     assert TriggerState.objects.get(recipe=recipe).interval_minutes is None
     admin_client.post(url, {"minutes": "5"})
     assert TriggerState.objects.get(recipe=recipe).interval_minutes == 5
+    poll(recipe)  # the seed: its first interval is drawn at random, to spread recipes out
+    state = TriggerState.objects.get(recipe=recipe)
+    assert timedelta(0) < state.next_fire_at - state.last_polled_at <= timedelta(minutes=5)
     poll(recipe)
     state = TriggerState.objects.get(recipe=recipe)
     assert state.next_fire_at - state.last_polled_at == timedelta(minutes=5)

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import random
 import time
 from datetime import datetime, timedelta
 from functools import partial
@@ -338,8 +339,13 @@ def _poll_locked(state_id: int, connection, *, last_try: bool) -> tuple[str, Any
                 recipe, Run.Source.APP, item.data, dedupe_key=dedupe_key(recipe.pk, item.id)
             )
             fired += run is not None
+        every = interval(state)
+        if seeding:
+            # Recipes published together would otherwise poll in step, every interval in
+            # the same tick: the first interval is drawn at random, which spreads them out.
+            every *= random.uniform(0.1, 1.0)  # noqa: S311  (spreading load, not security)
         record_success(state, result.cursor, remember(state, [i.id for i in items]), now,
-                       soon=result.more, every=interval(state), fired=fired)  # fmt: skip
+                       soon=result.more, every=every, fired=fired)  # fmt: skip
     return f"fired {fired}", None
 
 

@@ -7,6 +7,7 @@ and messages scheduled to be sent never fire; nor does spam or trash.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -24,11 +25,17 @@ from integrations.gmail import mail_sync
 from integrations.gmail.labels import _label_id, label_choices
 from integrations.gmail.reading import GET_EMAIL, email_output
 
+# What the label picker stores: a user label's id or a system label's; anything else is a
+# name a member typed, looked up (one labels.list call) on every poll.
+LABEL_ID = re.compile(r"Label_\d+|[A-Z][A-Z_]*")
+
 
 def _label(ctx: Context) -> str | None:
     """The label's id (a member may have typed its name), or None when none is chosen."""
     wanted = str(ctx.config.get("label") or "").strip()
-    return _label_id(ctx, wanted, create=False)[0] if wanted else None
+    if not wanted or LABEL_ID.fullmatch(wanted):
+        return wanted or None
+    return _label_id(ctx, wanted, create=False)[0]
 
 
 def _mailbox(ctx: Context) -> str:

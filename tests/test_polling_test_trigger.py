@@ -63,6 +63,8 @@ def test_the_page_button_shows_labelled_values(workspace, mailbox, google, admin
     recipe = gmail_recipe(workspace)
     important(google, "Quarterly plan", body="Numbers attached.")
     page = admin_client.get(f"/recipes/{recipe.pk}/").content.decode()
+    assert "Gmail · New email" in page
+    assert "Checks Gmail for new items every 1 minute." in page
     assert f'action="/recipes/{recipe.pk}/trigger/test/"' in page
     html = admin_client.post(f"/recipes/{recipe.pk}/trigger/test/", HTTP_HX_REQUEST="true")
     text = html.content.decode()

@@ -33,6 +33,7 @@ def panel(request, recipe: Recipe, document: dict) -> dict:
         "poll_state": state,
         "poll_minutes": (state and state.interval_minutes) or settings.TRIGGER_POLL_MINUTES,
         "poll_app": found[0].name if found else "",
+        "trigger_label": str(found[1].label) if found else "",
         "may_test_trigger": bool(found and found[1].poll and _may_use(request, trigger)),
         "poll_minute_choices": range(1, 16),
     }

@@ -159,18 +159,19 @@ class Meter:
             "workers": sum(map(cpu_seconds, self.workers.pids("worker"))),
             "beat": sum(map(cpu_seconds, self.workers.pids("beat"))),
             "gmail fake": cpu_seconds(self.fake_pid),
-            "postgres": sum(map(cpu_seconds, postgres_pids(self.dbname))),
+            "_postgres": {pid: cpu_seconds(pid) for pid in postgres_pids(self.dbname)},
             "_at": time.monotonic(),
         }
 
     @staticmethod
     def cores(before: dict, after: dict) -> str:
         wall = after["_at"] - before["_at"]
-        return "  ".join(
-            f"{k} {(after[k] - before[k]) / wall * 100:.0f}%"
-            for k in after
-            if not k.startswith("_")
-        )
+        shares = {k: (after[k] - before[k]) / wall * 100 for k in after if not k.startswith("_")}
+        # Backends come and go with the workers' connections: those alive at both samples.
+        pg = after["_postgres"]
+        used = sum(pg[pid] - t for pid, t in before["_postgres"].items() if pid in pg)
+        shares["postgres"] = used * 100 / wall
+        return "  ".join(f"{k} {share:.0f}%" for k, share in shares.items())
 
 
 def rss_watch(meter: Meter, stop: threading.Event) -> None:

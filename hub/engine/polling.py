@@ -184,6 +184,8 @@ def _send(state_id: int) -> None:
 def context_for(
     workspace_id: int, document: dict, integration, *, recipe=None, version=None, connection=None
 ):
+    if connection is not None and document.get("connection_id") not in (None, connection.pk):
+        connection = None  # republished with another connection since it was read
     connection = connection or resolve_connection(
         workspace_id, document["app"], document.get("connection"), document.get("connection_id")
     )

@@ -378,6 +378,17 @@ ENGINE_TICK_SECONDS = float(env("ENGINE_TICK_SECONDS", "1"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))
+# Polling triggers (docs/engine.md, "Polling triggers"): items one poll may fire, minutes
+# between polls (admins may set 1-15 per recipe), how long a sent poll holds its turn before
+# the tick sends it again, the backoff of a failing poll, and how long / how many fired ids
+# a trigger remembers.
+TRIGGER_POLL_MAX_ITEMS = int(env("TRIGGER_POLL_MAX_ITEMS", "100"))
+TRIGGER_POLL_MINUTES = int(env("TRIGGER_POLL_MINUTES", "1"))
+TRIGGER_POLL_LEASE_SECONDS = int(env("TRIGGER_POLL_LEASE_SECONDS", "300"))
+TRIGGER_POLL_BACKOFF_BASE_SECONDS = float(env("TRIGGER_POLL_BACKOFF_BASE_SECONDS", "60"))
+TRIGGER_POLL_BACKOFF_MAX_SECONDS = float(env("TRIGGER_POLL_BACKOFF_MAX_SECONDS", "900"))
+TRIGGER_SEEN_DAYS = int(env("TRIGGER_SEEN_DAYS", "7"))
+TRIGGER_SEEN_MAX = int(env("TRIGGER_SEEN_MAX", "5000"))
 CELERY_BEAT_SCHEDULE.update(
     {
         "engine-sweep": periodic("hub.engine.tasks.sweep", ENGINE_SWEEP_SECONDS),

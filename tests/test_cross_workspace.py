@@ -34,6 +34,8 @@ ADDRESSES = [
     ("recipe_secret", "post", "recipe"),
     ("recipe_delete", "get", "recipe"),
     ("recipe_delete", "post", "recipe"),
+    ("recipe_test_trigger", "post", "recipe"),
+    ("recipe_poll_interval", "post", "recipe"),
     ("run_detail", "get", "run"),
     ("run_cancel", "post", "run"),
     ("run_replay", "post", "run"),

@@ -10,6 +10,9 @@ the compare-and-set does the rest.
 After downtime a schedule fires **once** for the earliest missed due time, then moves to
 the next due time after now: no burst of catch-up runs.
 
+Polled app triggers are due trigger states too (``kind = "poll"``): the tick sends each due
+poll as its own task (``polling.dispatch_due``), so no app is called inside the tick.
+
 The tick also ``wake``s waiting runs parked in the database (waits longer than the broker
 message limit, see ``dispatch.wait_enqueue_seconds``) once their resume time is that near.
 """
@@ -23,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
-from hub.engine import schedule
+from hub.engine import polling, schedule
 from hub.engine.dispatch import enqueue, wait_enqueue_seconds
 from hub.engine.models import Run, TriggerState
 
@@ -51,6 +54,9 @@ def sync_trigger(recipe, now: datetime | None = None) -> TriggerState | None:
     state, created = TriggerState.objects.select_for_update().get_or_create(
         recipe=recipe, defaults={"kind": kind, "next_fire_at": next_fire}
     )
+    if version is not None and polling.polls(trigger):
+        polling.sync(state, trigger, active, now)
+        return state
     if not created:
         if state.kind != kind:
             state.cursor = None

@@ -16,6 +16,7 @@ from hub.web import (
     runs,
     slack_events_setup,
     system,
+    triggers,
     webhooks,
 )
 
@@ -41,6 +42,8 @@ recipe_urls = [
     path("<int:pk>/pause/", recipes.pause, name="recipe_pause"),
     path("<int:pk>/secret/", recipes.secret, name="recipe_secret"),
     path("<int:pk>/delete/", recipes.delete, name="recipe_delete"),
+    path("<int:pk>/trigger/test/", triggers.test_trigger, name="recipe_test_trigger"),
+    path("<int:pk>/trigger/interval/", triggers.poll_interval, name="recipe_poll_interval"),
 ]
 
 run_urls = [

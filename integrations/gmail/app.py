@@ -82,17 +82,30 @@ class GmailClient:
         self.base_url = (base_url or settings.GMAIL_API_URL).rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
-    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = http.request(
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return http.request(
             method,
             f"{self.base_url}/users/me/{path.lstrip('/')}",
             headers=self._headers,
             raise_for_status=False,
             **kwargs,
         )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise gmail_error(response)
         return response.json() if response.content else {}
+
+    def history(self, **params: Any) -> dict[str, Any] | None:
+        """users.history.list; None when Gmail no longer has the startHistoryId (its 404:
+        history is kept for about a week), so the caller resyncs."""
+        response = self._send("GET", "history", params=params)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise gmail_error(response)
+        return response.json()
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self.request("GET", path, params=params or None)
@@ -151,6 +164,12 @@ class GmailIntegration(Integration):
         from integrations.gmail.actions import ACTIONS
 
         return ACTIONS
+
+    @property
+    def triggers(self):
+        from integrations.gmail.triggers import TRIGGERS
+
+        return TRIGGERS
 
     def client(self, connection) -> GmailClient:
         return GmailClient(connection.fresh_token())

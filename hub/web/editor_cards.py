@@ -120,7 +120,8 @@ def _items(root: str, outputs, sample: dict, title: str) -> list[dict]:
         declared.add(output.key)
         value = sample.get(output.key) if isinstance(sample, dict) else None
         items.append(_item(f"{root}.{output.key}", f"{title} · {output.label}", value))
-        for child in output.children:
+        children = output.children or _sample_children(output, value)
+        for child in children:
             inner = (
                 value[0] if output.kind == "list" and isinstance(value, list) and value else value
             )
@@ -142,6 +143,19 @@ def _items(root: str, outputs, sample: dict, title: str) -> list[dict]:
     return items
 
 
+def _sample_children(output: OutputField, value: Any) -> tuple[OutputField, ...]:
+    """Keys inside a list's first item or an object, read from the sample when the
+    declaration names none (an email's subject in a list of emails)."""
+    inner = value[0] if output.kind == "list" and isinstance(value, list) and value else value
+    if not isinstance(inner, dict):
+        return ()
+    return tuple(
+        OutputField(key, key.replace("_", " ").capitalize())
+        for key in list(inner)[:30]
+        if isinstance(key, str) and key.isidentifier()
+    )
+
+
 def _item(path: str, label: str, value: Any) -> dict:
     return {"ref": path, "label": label, "sample": _sample_text(value)}
 
@@ -156,9 +170,9 @@ def data_groups(draft: dict, upto: int | None, samples: dict) -> list[DataGroup]
     if declared is not None:
         title = _("Trigger")
         outputs = declared.outputs
-        groups.append(
-            DataGroup(title, _items("trigger", outputs, sample or dict(declared.sample), title))
-        )
+        items = _items("trigger", outputs, sample or dict(declared.sample), title)
+        if items:
+            groups.append(DataGroup(title, items))
     for index, step in enumerate((draft.get("steps") or [])[:upto]):
         integration, action = find(step.get("app"), step.get("action"))
         if action is None:

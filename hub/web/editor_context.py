@@ -96,11 +96,23 @@ def step_context(request, recipe: Recipe, draft: dict, index: int, samples: dict
     }
     labels = sample.choice_labels if sample else {}
     context["controls"] = editor_fields.controls(fields, config, place, labels)
+    context["filled"] = set(config)
+    split_optional(context)
     context["sample"] = sample.output if sample and sample.tested_at else None
     context["chips_json"] = json.dumps(
         _chips(request, recipe, draft, index, samples, context["controls"]), ensure_ascii=False
     )
     return context
+
+
+def split_optional(context: dict) -> None:
+    """Required fields and those already filled show; the rest wait under "More options",
+    so a card asks first for what it needs."""
+    shown, more = [], []
+    for control in context["controls"]:
+        filled = control.key in context.get("filled", ()) or control.error
+        (shown if control.required or filled else more).append(control)
+    context["shown_controls"], context["more_controls"] = shown, more
 
 
 def _chips(request, recipe, draft, index, samples, controls) -> dict:
@@ -156,6 +168,8 @@ def trigger_context(request, recipe: Recipe, draft: dict, samples: dict) -> dict
     context["controls"] = editor_fields.controls(
         declared.fields, trigger.get("config") or {}, place, labels
     )
+    context["filled"] = set(trigger.get("config") or {})
+    split_optional(context)
     context["sample"] = sample.output if sample and sample.tested_at else None
     return context
 
@@ -168,6 +182,8 @@ def timezones() -> list[str]:
 def with_errors(context: dict, errors: dict[str, str]) -> dict:
     for control in context.get("controls") or []:
         control.error = errors.get(control.key, "")
+    if context.get("controls"):
+        split_optional(context)
     return context
 
 

@@ -30,6 +30,8 @@
   }
   function focusElement(el) {
     if (!el) return;
+    var closed = el.closest("details:not([open])");
+    if (closed) closed.open = true;
     if (!el.matches("a, button, input, select, textarea, [tabindex]")) el.setAttribute("tabindex", "-1");
     el.focus();
     el.scrollIntoView({ block: "nearest" });

@@ -246,7 +246,8 @@ def read_config(fields, post, old: dict, workspace_id: int) -> tuple[dict, dict[
         value, error = read_value(f, post, f"config.{f.key}", old.get(f.key), workspace_id)
         if error:
             errors[f.key] = error
-        if value is not None:
+        # A field left at its default stays out of the recipe, as a file would leave it.
+        if value is not None and value != f.default:
             config[f.key] = value
     return config, errors
 

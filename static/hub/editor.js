@@ -158,7 +158,14 @@
     });
     if (last < value.length) holder.appendChild(document.createTextNode(value.slice(last)));
   }
+  // Typing saves once it pauses, without waiting for the field to lose focus.
+  var pauses = new WeakMap();
   document.addEventListener("input", function (e) {
+    var form = e.target.closest && e.target.closest(".ed-form, .ed-head");
+    if (form && window.htmx) {
+      clearTimeout(pauses.get(form));
+      pauses.set(form, setTimeout(function () { htmx.trigger(form, "autosave"); }, 700));
+    }
     if (!e.target.id) return;
     var holder = document.querySelector('[data-chips-for="' + e.target.id + '"]');
     if (holder) renderChips(holder);

@@ -92,7 +92,7 @@ def build_flagship(page, live_server, who: Person, clickup, words: dict) -> None
 
     who.click(page.locator("#add-step-2"))
     who.click(page.get_by_role("button", name="Slack"))
-    who.click(page.get_by_role("button", name=words["send_message"]))
+    who.click(page.get_by_role("button", name=words["send_message"], exact=True))
     who.choose(page.locator("#step-send_message-channel"), "general")
     who.fill(page.locator("#step-send_message-text"), words["message"])
     who.click(page.locator("#step-send_message-test"))

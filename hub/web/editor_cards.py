@@ -61,11 +61,17 @@ def find(app: str, key: str, *, trigger: bool = False):
 
 
 def usable_connections(request, integration) -> list[Connection]:
-    return list(
-        Connection.objects.usable_by(request.user, request.workspace)
-        .filter(integration__in=integration.uses_connections_of)
-        .order_by("label")
-    )
+    """The member's usable connections for the app, asked once per request (a page of
+    cards asks for each card)."""
+    known = request.__dict__.setdefault("_usable_connections", {})
+    slugs = tuple(integration.uses_connections_of)
+    if slugs not in known:
+        known[slugs] = list(
+            Connection.objects.usable_by(request.user, request.workspace)
+            .filter(integration__in=slugs)
+            .order_by("label")
+        )
+    return known[slugs]
 
 
 def provided_fields(request, integration, action, connection, config: dict) -> list:

@@ -20,7 +20,7 @@ from hub.web.editor_context import PAGE, cards_context, draft_of, editable
 def _steps_answer(request, recipe, focus: str):
     context = cards_context(request, recipe)
     context["focus_target"] = focus
-    return answer(request, recipe, "steps", context)
+    return answer(request, recipe, "steps", context, problems=context["problems"])
 
 
 def _position(request) -> int:

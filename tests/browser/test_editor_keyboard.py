@@ -18,7 +18,8 @@ NAME_OF_FOCUSED = """() => {
   const el = document.activeElement;
   if (!el) return "";
   const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
-  return [el.getAttribute("aria-label") || "", label, (el.textContent || "").slice(0, 120)].join(" ");
+  const text = (el.textContent || "").slice(0, 120);
+  return [el.getAttribute("aria-label") || "", label, text].join(" ");
 }"""
 
 

@@ -7,20 +7,16 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.engine.models import Run
+from tests.browser import test_editor_build as flagship
 from tests.browser.conftest import sign_in
 from tests.browser.editor_kit import Person
-from tests.browser.test_editor_build import (  # noqa: F401  (fixtures)
-    INTERACTIONS,
-    apps,
-    build_flagship,
-    clickup,
-    google,
-    see_the_run_succeed,
-    worker_env,
-)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The same apps, fakes and worker as journey 1.
+google, clickup, apps = flagship.google, flagship.clickup, flagship.apps
+worker_env = flagship.worker_env
 
 KO = {
     "new": "새 레시피",
@@ -46,20 +42,20 @@ def test_the_flagship_is_built_in_korean(
     member_user,
     apps,
     celery_worker_process,
-    screenshot,  # noqa: F811
+    screenshot,
 ):
-    slack, _google, clickup = apps  # noqa: F811
+    slack, _google, clickup = apps
     page.set_default_timeout(15_000)
     sign_in(page, live_server, member_user.email, PASSWORD)
     page.context.add_cookies([{"name": "django_language", "value": "ko", "url": live_server.url}])
     who = Person(page, screenshot)
-    build_flagship(page, live_server, who, clickup, KO)
+    flagship.build_flagship(page, live_server, who, clickup, KO)
     expect(page.locator("html")).to_have_attribute("lang", "ko")
     expect(page.get_by_text("게시하기 전에")).to_have_count(0)
     screenshot("7-built")
     assert [m["text"] for m in slack.messages[slack.general]] == [KO["message"]]
-    run = see_the_run_succeed(page, who, KO)
+    run = flagship.see_the_run_succeed(page, who, KO)
     screenshot("8-run")
     assert run.status == Run.Status.SUCCEEDED, run.error
     expect(page.get_by_text(KO["succeeded"]).first).to_be_visible()
-    assert who.count == INTERACTIONS
+    assert who.count == flagship.INTERACTIONS

@@ -79,10 +79,9 @@ def build(client, fakes, n: int) -> None:
             form["config.name"] = "{{ steps.find_emails.emails.0.subject }}"
             timed("type a value", client.post, url, form)
         if action == "send_message":
-            picker = (
-                reverse("recipe_choices")
-                + f"?app=slack&action=send_message&field=channel&connection={Recipe.objects.get(pk=pk).draft['steps'][2]['connection_id']}"
-            )
+            connection = Recipe.objects.get(pk=pk).draft["steps"][2]["connection_id"]
+            picker = reverse("recipe_choices") + "?app=slack&action=send_message&field=channel"
+            picker += f"&connection={connection}"
             timed("picker", client.get, picker + "&refresh=1")
             form["config.text"] = "New task: {{ steps.create_task.url }}"
             timed("type a value", client.post, url, form)
@@ -105,7 +104,7 @@ def build(client, fakes, n: int) -> None:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:

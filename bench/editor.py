@@ -167,7 +167,8 @@ def main() -> None:
         )
     p95 = percentile(editor, 0.95)
     print(
-        f"{'all editor':<18}{len(editor):>7}{statistics.median(editor):>9.1f}{p95:>9.1f}{max(editor):>9.1f}"
+        f"{'all editor':<18}{len(editor):>7}{statistics.median(editor):>9.1f}"
+        f"{p95:>9.1f}{max(editor):>9.1f}"
     )
     print(f"p95 server time per editor interaction: {p95:.1f} ms (target ≤ 150 ms)")
 

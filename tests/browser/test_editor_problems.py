@@ -53,3 +53,8 @@ def test_an_empty_required_field_blocks_publish_until_it_is_filled(
     expect(page.locator("#publish-panel")).to_contain_text("Published version 1")
     who.check_axe("2-published")
     assert Recipe.objects.get(pk=recipe.pk).current_version.number == 1
+    # On a phone the editor is one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    who.check_axe("3-phone")

@@ -25,6 +25,7 @@ from integrations.base import (
     Trigger,
 )
 from integrations.clickup import dates
+from integrations.clickup.hierarchy import space_choices, workspace_list_choices
 from integrations.clickup.people import WORKSPACE
 from integrations.clickup.webhooks import status_name
 
@@ -42,12 +43,18 @@ SCOPE_FIELDS = (
     Field(
         "space",
         _("Space"),
-        help=_("Only tasks in this space (its ID); the whole Workspace when left empty."),
+        kind="choice",
+        help=_("Only tasks in this space; the whole Workspace when left empty."),
+        dynamic_choices=space_choices,
+        depends_on=("workspace",),
     ),
     Field(
         "list",
         _("List"),
-        help=_("Only tasks in this list (its ID); it narrows the space when both are given."),
+        kind="choice",
+        help=_("Only tasks in this list; it narrows the space when both are given."),
+        dynamic_choices=workspace_list_choices,
+        depends_on=("workspace",),
     ),
 )
 

@@ -28,7 +28,7 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from hub.engine.app_events import instant_ready
+from hub.engine.app_events import instant_ready, recent_events
 from hub.engine.models import Run, TriggerState
 from hub.engine.poll_faults import record_failure, record_success
 from hub.engine.step_connections import (
@@ -344,13 +344,20 @@ def _most_recent(trigger: Trigger, ctx: Context) -> list[PollItem]:
     return list(call_poll(trigger, ctx, request, refreshes=False).items[:1])
 
 
-def test_poll(workspace_id: int, document: dict, limit: int = TEST_ITEMS) -> list[PollItem]:
+def test_poll(
+    workspace_id: int, document: dict, limit: int = TEST_ITEMS, *, recipe=None, connection=None
+) -> list[PollItem]:
     """Test trigger: the newest few real items, newest first, through the same call as a
-    poll (context, token refresh, error translation); no cursor is read or stored."""
+    poll (context, token refresh, error translation); no cursor is read or stored. An
+    instant trigger the app cannot be asked about (Slack reactions) shows the newest events
+    that reached the recipe instead."""
     found = find_trigger(document)
+    if found is not None and found[1].poll is None and found[1].instant and recipe is not None:
+        events = recent_events(recipe, limit)
+        return [PollItem(f"event-{n}", data) for n, data in enumerate(events, 1)]
     if found is None or found[1].poll is None:
         raise IntegrationError("This trigger cannot be tested by fetching items.", permanent=True)
     integration, trigger = found
-    ctx = context_for(workspace_id, document, integration)
+    ctx = context_for(workspace_id, document, integration, recipe=recipe, connection=connection)
     result = call_poll(trigger, ctx, PollRequest(limit=limit, mode="test"))
     return list(result.items)[:limit]

@@ -20,14 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub import mapping
-from hub.engine import schedule, secrets
+from hub.engine import polling, schedule, secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.recipes import drafts
 from hub.web import editor_cards as cards
 from hub.web.decorators import member_required
 from hub.web.editor_context import PAGE, draft_of, editable
-from integrations.base import Context, IntegrationError, PollRequest, StopRun, WaitUntil
+from integrations.base import Context, IntegrationError, StopRun, WaitUntil
 
 TEST_ITEMS = 3
 
@@ -132,7 +132,7 @@ def test_trigger(request, pk: int):
     try:
         if trigger.get("app") == "schedule":
             context.update(_schedule_test(recipe, declared, trigger))
-        elif declared.poll is not None:
+        elif declared.poll is not None or declared.instant:
             context.update(_poll_test(request, recipe, integration, declared, trigger, draft))
         else:
             context.update(_data_test(request, recipe, trigger))
@@ -157,18 +157,13 @@ def _schedule_test(recipe, declared, trigger) -> dict:
 
 
 def _poll_test(request, recipe, integration, declared, trigger, draft) -> dict:
-    ctx = Context(
-        workspace_id=recipe.workspace_id,
-        config=trigger.get("config") or {},
-        connection=_connection(request, integration, trigger.get("connection_id")),
-        integration=integration,
-        timezone=_zone(draft),
-        recipe_id=recipe.pk,
-        member_id=request.user.pk,
+    """The same call Test trigger on the recipe page makes (``polling.test_poll``), with the
+    draft's trigger and a connection this member may use."""
+    connection = _connection(request, integration, trigger.get("connection_id"))
+    found = polling.test_poll(
+        recipe.workspace_id, trigger, TEST_ITEMS, recipe=recipe, connection=connection
     )
-    with integration.errors():
-        found = declared.poll(ctx, PollRequest(limit=TEST_ITEMS, mode="test"))
-    items = [item.data for item in found.items[:TEST_ITEMS]]
+    items = [item.data for item in found]
     if items:
         drafts.keep_sample(recipe, "trigger", items[0])
     return {"result": "items", "items": items}

@@ -34,7 +34,9 @@ def panel(request, recipe: Recipe, document: dict) -> dict:
         "poll_minutes": (state and state.interval_minutes) or settings.TRIGGER_POLL_MINUTES,
         "poll_app": found[0].name if found else "",
         "trigger_label": str(found[1].label) if found else "",
-        "may_test_trigger": bool(found and found[1].poll and _may_use(request, trigger)),
+        "may_test_trigger": bool(
+            found and (found[1].poll or found[1].instant) and _may_use(request, trigger)
+        ),
         "poll_minute_choices": range(1, 16),
     }
 
@@ -80,7 +82,7 @@ def test_trigger(request, pk: int):
     except RecipeFormatError as error:
         return _answer(request, recipe, error="; ".join(str(p) for p in error.problems))
     found = polling.find_trigger(trigger)
-    if found is None or found[1].poll is None:
+    if found is None or not (found[1].poll or found[1].instant):
         return _answer(request, recipe, error=_("This trigger has no items to fetch."))
     if not _may_use(request, trigger):
         message = _(
@@ -89,7 +91,7 @@ def test_trigger(request, pk: int):
         ) % {"label": trigger.get("connection") or "—"}
         return _answer(request, recipe, error=message, status=403)
     try:
-        items = polling.test_poll(request.workspace.pk, trigger)
+        items = polling.test_poll(request.workspace.pk, trigger, recipe=recipe)
     except IntegrationError as error:
         return _answer(request, recipe, error=error.message)
     fields = [{"key": o.key, "label": str(o.label)} for o in found[1].outputs]

@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hub.web.context_processors.workspace",
                 "hub.web.context_processors.broken_connections",
+                "hub.web.context_processors.llm_budget_alerts",
             ],
         },
     },

@@ -160,3 +160,26 @@ def wake_waiting(workspace_id: int) -> int:
         return 0
     Run.objects.filter(id__in=ids, status=Run.Status.WAITING).update(resume_at=timezone.now())
     return wake()
+
+
+def save_budget(workspace, limit: Decimal, *, recipe=None, on_reach: str = Budget.OnReach.WAIT):
+    """Set a budget; runs waiting on a reached budget go on when it is raised (or set to
+    fail, so they fail now rather than wait)."""
+    budget, _created = Budget.objects.update_or_create(
+        workspace=workspace,
+        recipe=recipe,
+        defaults={"monthly_limit": limit, "on_reach": on_reach},
+    )
+    transaction.on_commit(lambda: wake_waiting(workspace.id))
+    return budget
+
+
+def current_alerts(workspace) -> list[BudgetAlert]:
+    """This month's highest alert per budget, for the admins' banner."""
+    found: dict[int, BudgetAlert] = {}
+    alerts = BudgetAlert.objects.filter(budget__workspace=workspace, dismissed=False)
+    for alert in alerts.select_related("budget__recipe").order_by("-threshold"):
+        month = months.current(workspace)[0]
+        if alert.month == month and alert.budget_id not in found:
+            found[alert.budget_id] = alert
+    return list(found.values())

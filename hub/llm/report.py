@@ -66,3 +66,33 @@ def per_day(calls, start: date, end: date) -> list[dict]:
 def budget_states(workspace) -> list[dict]:
     rows = Budget.objects.filter(workspace=workspace).select_related("recipe", "workspace")
     return [budgets.state(b) for b in rows.order_by("recipe__name")]
+
+
+def attach_to_steps(run, steps) -> None:
+    """Give each LLM step attempt of the run page its tokens and cost (``step.llm``): the
+    calls recorded for that step while the attempt ran."""
+    llm_steps = [s for s in steps if s.app == "llm"]
+    if not llm_steps:
+        return
+    calls = list(LLMCall.objects.filter(run=run).order_by("created_at"))
+    for step in llm_steps:
+        mine = [
+            c
+            for c in calls
+            if c.step_key == step.key
+            and c.created_at >= step.started_at
+            and (step.finished_at is None or c.created_at <= step.finished_at)
+        ]
+        if not mine:
+            continue
+        known = [c.cost for c in mine if c.cost is not None]
+        step.llm = {
+            "calls": len(mine),
+            "input": sum(c.input_total for c in mine),
+            "cache_read": sum(c.cache_read for c in mine),
+            "output": sum(c.output for c in mine),
+            "reasoning": sum(c.reasoning for c in mine),
+            "cost": sum(known, Decimal(0)),
+            "unknown": sum(1 for c in mine if c.cost is None and c.status == LLMCall.Status.OK),
+            "models": sorted({c.model_answered or c.model_requested for c in mine}),
+        }

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub.web import (
+    ai_usage,
     audit,
     choices,
     connections,
@@ -59,6 +60,11 @@ member_urls = [
     path("invites/<str:token>/", members.accept_invite, name="accept_invite"),
 ]
 
+ai_urls = [
+    path("usage/", ai_usage.ai_usage, name="ai_usage"),
+    path("budget/", ai_usage.ai_budget, name="ai_budget"),
+]
+
 system_urls = [
     path("healthz", system.healthz, name="healthz"),
     path("system/", system.status, name="system_status"),
@@ -71,6 +77,7 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("recipes/", include(recipe_urls)),
     path("runs/", include(run_urls)),
+    path("ai/", include(ai_urls)),
     path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
     path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
     path("", include(member_urls)),

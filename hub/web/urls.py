@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from hub.web import (
     ai_usage,
+    api_key_pages,
     audit,
     choices,
     connections,
@@ -21,6 +22,9 @@ from hub.web import (
 connection_urls = [
     path("", connections.connection_list, name="connections"),
     path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
+    path("keys/<slug:slug>/add/", api_key_pages.add_key, name="connection_add_key"),
+    path("<int:pk>/models/", api_key_pages.models, name="connection_models"),
+    path("<int:pk>/key/", api_key_pages.replace_key, name="connection_replace_key"),
     path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
     path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),
     path("<int:pk>/", connections.detail, name="connection_detail"),

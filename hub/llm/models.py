@@ -209,3 +209,24 @@ class BudgetAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.budget_id} {self.month:%Y-%m} {self.threshold}%"
+
+
+class EvalCase(models.Model):
+    """A saved test case of a recipe's AI steps: a trigger sample and checks on the AI steps'
+    outputs, each ``{"step", "field", "check", "value"}`` (see ``hub.recipes.evaluations``)."""
+
+    recipe = models.ForeignKey("recipes.Recipe", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    trigger_data = models.JSONField(default=dict)
+    checks = models.JSONField(default=list)
+    # Saved from a real run with one click: which run it came from.
+    from_run = models.ForeignKey(
+        "engine.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recipe", "name"]
+
+    def __str__(self) -> str:
+        return self.name

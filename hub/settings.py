@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "hub.connections",
     "hub.recipes",
     "hub.engine",
+    "hub.llm",
     "hub.web",
 ]
 
@@ -126,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hub.web.context_processors.workspace",
                 "hub.web.context_processors.broken_connections",
+                "hub.web.context_processors.llm_budget_alerts",
             ],
         },
     },
@@ -311,6 +313,8 @@ CELERY_BEAT_SCHEDULE["app-subscriptions"] = periodic(
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", "https://api.openai.com/v1")
 ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
+# Each call to an AI provider gives up after this long (the engine then retries the step).
+LLM_CALL_TIMEOUT_SECONDS = float(env("LLM_CALL_TIMEOUT_SECONDS", "60"))
 
 # OAuth client credentials from the environment win over ones entered in the UI.
 OAUTH_CLIENTS = {

@@ -28,6 +28,7 @@ from integrations.fields import (
     OutputField,
     ProvidedOutputs,
     output_shape,
+    with_provided,
 )
 
 __all__ = [
@@ -181,14 +182,26 @@ class Action(ProvidedOutputs):
     # Write and destructive actions: the request ``run`` would send, without sending it and
     # without the token — ``{"method", "url", "body"}`` — for the editor's "Test step".
     preview: Callable[[Context], dict[str, Any]] | None = None
+    # Outputs that follow from the step's settings alone (llm.extract: one per field).
+    config_outputs: Callable[[Mapping[str, Any]], tuple[OutputField, ...]] | None = None
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
 
-    def output_shape(self) -> dict:
-        """Static outputs; with an ``outputs_provider`` any other key is accepted too, since
-        publish-time checks run without a connection (see ``output_shape``)."""
-        return output_shape(self.outputs, self.sample, open=self.outputs_provider is not None)
+    def output_shape(self, config: Mapping[str, Any] | None = None) -> dict:
+        """Static outputs and ``config_outputs(config)``; with an ``outputs_provider`` (or no
+        config to read) any other key is accepted too: publish checks have no connection."""
+        outputs = self.outputs + (self.config_outputs(config or {}) if self.config_outputs else ())
+        unknown = self.config_outputs is not None and config is None
+        return output_shape(outputs, self.sample, open=self.outputs_provider is not None or unknown)
+
+    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
+        """Every output for this step's config: the static ones, those the config names
+        (``config_outputs``), then the provider's."""
+        outputs = self.outputs
+        if self.config_outputs is not None:
+            outputs = outputs + self.config_outputs(ctx.config)
+        return with_provided(outputs, self.outputs_provider, ctx)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ INTEGRATIONS: dict[str, str] = {
     "notion": "integrations.notion.app:NotionIntegration",
     "gmail": "integrations.gmail.app:GmailIntegration",
     "clickup": "integrations.clickup.app:ClickUpIntegration",
+    "llm": "integrations.llm.app:LLMIntegration",
+    # AI providers, connected with an API key; the llm steps use their connections.
+    "openai": "integrations.llm.providers.openai_chat:OpenAIIntegration",
+    "anthropic": "integrations.llm.providers.anthropic_messages:AnthropicIntegration",
+    "gemini": "integrations.llm.providers.gemini:GeminiIntegration",
+    "openai_compatible": "integrations.llm.providers.openai_chat:OpenAICompatibleIntegration",
     "builtin": "integrations.builtin.app:BuiltinIntegration",
     # Triggers that need no app.
     "manual": "integrations.builtin.triggers:ManualIntegration",

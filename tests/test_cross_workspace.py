@@ -24,6 +24,8 @@ ADDRESSES = [
     ("connection_settings", "post", "connection"),
     ("connection_test", "post", "connection"),
     ("connection_disconnect", "post", "connection"),
+    ("connection_models", "post", "connection"),
+    ("connection_replace_key", "post", "connection"),
     ("revoke_invite", "post", "invite"),
     ("change_role", "post", "membership"),
     ("remove_member", "post", "membership"),

@@ -43,9 +43,14 @@ def resolve_connection(
     if not label and not connection_id:
         return None
     from hub.connections.models import Connection
+    from integrations import registry
 
     which = {"pk": connection_id} if connection_id else {"label": label}
-    return Connection.objects.filter(workspace_id=workspace_id, integration=app, **which).first()
+    # An app may run on another app's connections (the llm steps on a provider's).
+    slugs = getattr(registry.get(app), "uses_connections_of", (app,))
+    return Connection.objects.filter(
+        workspace_id=workspace_id, integration__in=slugs, **which
+    ).first()
 
 
 def publisher_may_not_use(version_id: int, connection) -> Message | None:

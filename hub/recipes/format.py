@@ -99,7 +99,12 @@ def find_action(app: str, action: str) -> tuple[Any, Action]:
 
 
 def needs_connection(integration) -> bool:
-    return integration is not None and (integration.oauth is not None or integration.uses_api_key)
+    return integration is not None and (
+        integration.oauth is not None
+        or integration.uses_api_key
+        # The llm steps run on a provider's connection.
+        or bool(getattr(integration, "connection_slugs", ()))
+    )
 
 
 def normalize(document: Any) -> dict:
@@ -267,8 +272,9 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
                         connection=True,
                     )
                 )
-            elif connection_labels is not None and label not in connection_labels.get(
-                step["app"], set()
+            elif connection_labels is not None and not any(
+                label in connection_labels.get(slug, set())
+                for slug in getattr(integration, "uses_connections_of", (step["app"],))
             ):
                 problems.append(
                     Problem(
@@ -289,7 +295,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
             problems.append(Problem(error.message, key, error.field))
         if step["app"] == "builtin" and step["action"] == "loop":
             known["loop"] = {"item": None, "index": 0, "count": 1}
-        known_steps[key] = action.output_shape()
+        known_steps[key] = action.output_shape(config)
     return problems
 
 

@@ -15,6 +15,8 @@ from hub.recipes import access
 from hub.recipes import format as recipe_format
 from hub.recipes.format import Problem, RecipeFormatError
 from hub.recipes.models import Recipe, RecipeVersion
+from integrations import registry
+from integrations.base import IntegrationError
 
 
 def connection_labels(workspace: Workspace) -> dict[str, set[str]]:
@@ -26,6 +28,14 @@ def connection_labels(workspace: Workspace) -> dict[str, set[str]]:
     ):
         labels.setdefault(app, set()).add(label)
     return labels
+
+
+def _connection_slugs(app) -> tuple[str, ...]:
+    """The apps whose connections a step of ``app`` uses (the llm steps: a provider's)."""
+    try:
+        return getattr(registry.get(str(app)), "uses_connections_of", (str(app),))
+    except IntegrationError:
+        return (str(app),)
 
 
 def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool = False) -> dict:
@@ -54,9 +64,17 @@ def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool 
     }
     by_app_label = {(c.integration, c.label): c for c in found.values()}
     for step in named:
+        slugs = _connection_slugs(step.get("app"))
         connection = found.get(step.get("connection_id"))
-        if connection is None or connection.integration != step.get("app"):
-            connection = by_app_label.get((step.get("app"), step.get("connection")))
+        if connection is None or connection.integration not in slugs:
+            connection = next(
+                (
+                    by_app_label[(slug, step.get("connection"))]
+                    for slug in slugs
+                    if (slug, step.get("connection")) in by_app_label
+                ),
+                None,
+            )
         if connection is None:
             step.pop("connection_id", None)
         else:

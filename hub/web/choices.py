@@ -177,8 +177,11 @@ def _connection(request, slug: str) -> tuple[Connection | None, JsonResponse | N
         return None, _error(400, _("Choose a connection first."))
     if not raw.isdigit():
         return None, _error(400, _("That is not a connection."))
+    # An app may run on another app's connections (the llm steps on a provider's).
     connection = Connection.objects.filter(
-        pk=int(raw), workspace=request.workspace, integration=slug
+        pk=int(raw),
+        workspace=request.workspace,
+        integration__in=getattr(registry.get(slug), "uses_connections_of", (slug,)),
     ).first()
     if connection is None:
         return None, _error(404, _("There is no such connection in this workspace."))

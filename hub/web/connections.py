@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub.accounts.models import audit
-from hub.connections import oauth, vault
+from hub.connections import api_keys, oauth, vault
 from hub.connections.models import Connection
 from hub.web.decorators import member_required, require_admin
 from hub.web.forms import ConnectionSettingsForm
@@ -51,6 +51,7 @@ def connection_list(request):
             "connections": connections,
             "disconnected": disconnected,
             "apps": _app_rows(workspace) if request.membership.is_admin else [],
+            "key_apps": api_keys.providers() if request.membership.is_admin else [],
         },
     )
 
@@ -109,7 +110,10 @@ def test(request, pk: int):
     if conn.status == Connection.Status.DISCONNECTED:
         messages.error(request, conn.unusable_message())
         return redirect("connection_detail", pk=pk)
-    ok, message = vault.check_connection(conn, actor=request.user)
+    if conn.kind == Connection.Kind.API_KEY:
+        ok, message = api_keys.test_key(conn, actor=request.user)
+    else:
+        ok, message = vault.check_connection(conn, actor=request.user)
     if ok:
         messages.success(request, message)
     else:

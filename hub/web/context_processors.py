@@ -16,6 +16,16 @@ def workspace(request):
     }
 
 
+def llm_budget_alerts(request):
+    """Admins see a banner once an AI budget passes 80, 90 or 100 % this month."""
+    from hub.llm.budgets import current_alerts
+
+    membership = getattr(request, "membership", None)
+    if not membership or not membership.is_admin:
+        return {}
+    return {"llm_budget_alerts": current_alerts(membership.workspace)}
+
+
 def broken_connections(request):
     """Admins see a banner while any connection of theirs needs reconnecting."""
     membership = getattr(request, "membership", None)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from hub.engine.models import RetentionPolicy, Run
 from hub.engine.runs import RunError, cancel, replay
 from hub.engine.sweeper import retention_days
+from hub.llm.report import attach_to_steps as attach_llm_costs
 from hub.recipes import access
 from hub.recipes.models import Recipe
 from hub.web.decorators import member_required
@@ -83,6 +84,7 @@ def run_detail(request, pk: int):
     for step in steps:
         step.input_json = _pretty(step.input)
         step.output_json = _pretty(step.output)
+    attach_llm_costs(run, steps)
     context = {
         "run": run,
         "may_see": may_see,

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub.web import (
+    ai_usage,
+    api_key_pages,
     app_events,
     audit,
     choices,
@@ -28,6 +30,9 @@ connection_urls = [
     path("", connections.connection_list, name="connections"),
     path("apps/slack/events/", slack_events_setup.slack_events, name="slack_events_setup"),
     path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
+    path("keys/<slug:slug>/add/", api_key_pages.add_key, name="connection_add_key"),
+    path("<int:pk>/models/", api_key_pages.models, name="connection_models"),
+    path("<int:pk>/key/", api_key_pages.replace_key, name="connection_replace_key"),
     path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
     path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),
     path("<int:pk>/", connections.detail, name="connection_detail"),
@@ -93,6 +98,11 @@ member_urls = [
     path("invites/<str:token>/", members.accept_invite, name="accept_invite"),
 ]
 
+ai_urls = [
+    path("usage/", ai_usage.ai_usage, name="ai_usage"),
+    path("budget/", ai_usage.ai_budget, name="ai_budget"),
+]
+
 system_urls = [
     path("healthz", system.healthz, name="healthz"),
     path("system/", system.status, name="system_status"),
@@ -105,6 +115,7 @@ urlpatterns = [
     path("connections/", include(connection_urls)),
     path("recipes/", include(recipe_urls)),
     path("runs/", include(run_urls)),
+    path("ai/", include(ai_urls)),
     path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
     path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
     # Instant triggers: apps push events here (hub/web/app_events.py).

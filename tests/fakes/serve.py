@@ -19,6 +19,9 @@ FAKES = {
     "notion": ("tests.fakes.notion", "FakeNotion"),
     "gmail": ("tests.fakes.gmail", "FakeGoogle"),
     "clickup": ("tests.fakes.clickup", "FakeClickUp"),
+    "openai": ("tests.fakes.openai", "FakeOpenAI"),
+    "anthropic": ("tests.fakes.anthropic", "FakeAnthropic"),
+    "gemini": ("tests.fakes.gemini", "FakeGemini"),
 }
 
 
@@ -48,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         for key, value in fake.settings().items():
             print(f"{key}={value}")
         if args.issue_tokens:
-            print(f"{slug.upper()}_TEST_TOKEN={fake.issue_token()}")
+            issue = getattr(fake, "issue_key", None) or fake.issue_token
+            print(f"{slug.upper()}_TEST_TOKEN={issue()}")
         if slug == "slack":
             for name in args.slack_channel:
                 print(f"SLACK_CHANNEL_{name.upper()}={fake.add_channel(name)}")

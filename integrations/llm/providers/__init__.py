@@ -1,0 +1,1 @@
+"""The model providers: each an API-key integration with one ``complete`` function."""

@@ -1,0 +1,1 @@
+"""The ``llm`` app's steps: ask, extract, classify, summarize."""

@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
+from limits.storage import RedisStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from integrations import ratelimit_files  # noqa: F401  (registers the file:// storage)
@@ -135,7 +135,7 @@ class Limiter:
         while True:
             wait = self._wait(strategy, items, ids, cost)
             if wait <= 0:
-                if all(strategy.hit(item, *ids, cost=cost) for item in items):
+                if all(_take(strategy.storage, item, ids, cost) for item in items):
                     if slept:
                         log.debug("%s %s waited %.3f s", bucket, self.connection_id, slept)
                     return slept
@@ -166,6 +166,49 @@ class Limiter:
             if count + cost > item.amount:
                 wait = max(wait, start + window - now)
         return wait
+
+
+# limits' own moving-window script for Redis, with one change: the window may be a fraction
+# of a second longer than the limit's whole seconds (the margin), so EXPIRE gets it rounded up.
+_PADDED_ACQUIRE = """
+local timestamp = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+if amount > limit then
+    return false
+end
+local entry = redis.call('lindex', KEYS[1], limit - amount)
+if entry and tonumber(entry) >= timestamp - window then
+    return false
+end
+for i = 1, amount do
+    redis.call('lpush', KEYS[1], ARGV[1])
+end
+redis.call('ltrim', KEYS[1], 0, limit - 1)
+redis.call('expire', KEYS[1], math.ceil(window))
+return true
+"""
+
+
+@cache
+def _padded_script(storage: RedisStorage):
+    return storage.get_connection().register_script(_PADDED_ACQUIRE)
+
+
+def _take(storage, item: RateLimitItem, ids: tuple[str, ...], cost: int) -> bool:
+    """Take ``cost`` slots in one atomic step, counting the window with the margin: two
+    processes that both saw room cannot both get the last slot, nor a slot that frees only
+    within the margin."""
+    key = item.key_for(*ids)
+    window = item.get_expiry() + settings.RATE_LIMIT_MARGIN_SECONDS
+    if isinstance(storage, RedisStorage):
+        taken = _padded_script(storage)(
+            [storage.prefixed_key(key)], [repr(time.time()), item.amount, window, cost]
+        )
+        return bool(taken)
+    # The file and memory storages take a window of any length as it is.
+    return storage.acquire_entry(key, item.amount, window, amount=cost)
 
 
 def for_connection(integration: Any, connection: Any) -> Limiter | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,19 @@ pytestmark = [
 ]
 
 RUNS = 15
+
+
+def pool_processes(parent: int) -> list[int]:
+    """The pids whose parent is ``parent`` (the worker's pool), from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
 
 
 @pytest.fixture
@@ -64,12 +78,15 @@ def test_two_worker_processes_keep_notion_at_three_requests_a_second(
         concurrency=2,
         extra_env={
             **fake_notion.settings(),
+            # Processes, not the default thread pool: the windows must hold across processes.
+            "CELERY_WORKER_POOL": "prefork",
             "RATE_LIMIT_STORAGE": settings.CELERY_BROKER_URL,
             "RATE_LIMIT_NOTION": "3/second",
             "ENGINE_RETRY_BASE_SECONDS": "0.2",
         },
     ).start()
     try:
+        assert len(pool_processes(worker.process.pid)) == 2
         fake_notion.log.clear()
         runs = [start_run(recipe, Run.Source.MANUAL, {"n": n}) for n in range(RUNS)]
         deadline = time.monotonic() + 120
@@ -89,7 +106,7 @@ def test_two_worker_processes_keep_notion_at_three_requests_a_second(
     stamps = [c.at for c in calls]
     assert busiest_second(stamps) <= 3
     # Both pool processes worked at once: some step attempts overlap in time, which one
-    # process running one task at a time cannot do.
+    # prefork process, running one task at a time, cannot do.
     spans = sorted(StepRun.objects.filter(run__in=runs).values_list("started_at", "finished_at"))
     assert any(later[0] < earlier[1] for earlier, later in pairwise(spans))
     span = max(stamps) - min(stamps)

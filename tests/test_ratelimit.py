@@ -175,11 +175,15 @@ def test_clickup_follows_the_limit_the_app_reports(workspace, settings):
         use(settings, fake)
         connection = connection_for(workspace, "clickup", fake.issue_token())
         client = registry.get("clickup").client(connection)
-        limiter = client.limiter
-        limiter.report("clickup", ratelimit.clickup_rates({"X-RateLimit-Limit": "1000"}))
+        # A Business Plus token: ClickUp's 429 says 1,000 a minute (and when it resets).
+        fake.limit_rate(1000, 60)
+        fake.rate_limit("*", retry_after=1)
+        with pytest.raises(IntegrationError) as caught:
+            client.user()
+        assert caught.value.retryable and caught.value.retry_after is not None
         for _ in range(5):  # over the configured 2/minute, within the reported 1,000
             client.user()
-        assert len(fake.calls("/api/v2/user")) == 5
+        assert len(fake.calls("/api/v2/user")) == 6
     assert ratelimit.clickup_rates({"X-RateLimit-Limit": "100"}) == "100/minute"
     assert ratelimit.clickup_rates({}) is None
 

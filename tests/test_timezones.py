@@ -217,3 +217,19 @@ def test_tick_data_names_the_zone_used(workspace, kit):
     due = TriggerState.objects.get(recipe=recipe).next_fire_at
     assert tick(due + timedelta(seconds=1)) == 1
     assert Run.objects.get(recipe=recipe).trigger_data["timezone"] == "UTC"
+
+
+def test_an_apps_empty_timezone_field_gets_the_recipes_zone():
+    from hub.engine.run_context import with_recipe_zone
+    from integrations import registry
+
+    create_task = registry.get("clickup").action("create_task")
+    assert with_recipe_zone(create_task, {"due_date": "2026-12-04 18:00"}, SEOUL) == {
+        "due_date": "2026-12-04 18:00",
+        "timezone": SEOUL,
+    }
+    own = {"due_date": "2026-12-04 18:00", "timezone": "Europe/Paris"}
+    assert with_recipe_zone(create_task, own, SEOUL) == own
+    # An action without a time zone field is left alone.
+    send = registry.get("slack").action("send_message")
+    assert with_recipe_zone(send, {"text": "hi"}, SEOUL) == {"text": "hi"}

@@ -38,3 +38,12 @@ def run_facts(execution) -> RunFacts:
     )
     execution.facts = facts
     return facts
+
+
+def with_recipe_zone(action, config: dict, zone: str) -> dict:
+    """A step whose action has a ``timezone`` field left empty reads its dates in the
+    recipe's zone: the field is filled in for the call (what the member typed, recorded as
+    the step's input, stays as it was)."""
+    if zone and action.field("timezone") is not None and not config.get("timezone"):
+        return {**config, "timezone": zone}
+    return config

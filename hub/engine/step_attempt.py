@@ -20,7 +20,7 @@ from hub.engine.leases import Execution, Stop
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepRun
 from hub.engine.outputs import whole_output
-from hub.engine.run_context import run_facts
+from hub.engine.run_context import run_facts, with_recipe_zone
 from hub.engine.step_connections import connection_for, mark_broken, refresh
 from hub.engine.step_record import Slot, in_step
 from hub.engine.timeouts import StepTimeout, step_timeout
@@ -191,7 +191,9 @@ def _call(
     ctx = Context(
         workspace_id=run.workspace_id,
         # Secret fields are opened here, as the step runs, and nowhere else.
-        config=secrets.reveal(step, config, run.workspace_id),
+        config=with_recipe_zone(
+            action, secrets.reveal(step, config, run.workspace_id), facts.timezone
+        ),
         connection=connection,
         run_id=run.id,
         step_key=slot.key,

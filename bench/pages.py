@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-from bench.calibration import header  # noqa: E402
+from bench.common import header  # noqa: E402
 
 RUN_SQL = """
 INSERT INTO engine_run (workspace_id, recipe_id, version_id, source, trigger_data, dedupe_key,

@@ -50,7 +50,18 @@ class Apps:
         self.grace_clickup = self.clickup.add_member("grace@acme.test", "Grace Hopper")
         self.grace_slack = self.slack.add_user("grace@acme.test", "Grace Hopper")
         self.channel = self.slack.add_channel("team")
-        self.log_page = self.notion.add_page("", "Email log")
+        _db, self.inbox = self.notion.add_database(
+            "Inbox",
+            {
+                "Name": "title",
+                "From": "email",
+                "Received": "date",
+                "Priority": ("select", ["High", "Low"]),
+                "Important": "checkbox",
+                "Summary": "rich_text",
+                "Link": "url",
+            },
+        )
 
     def settings(self) -> dict[str, str]:
         return {
@@ -65,7 +76,7 @@ class Apps:
             "CLICKUP_LIST_ID": self.list_id,
             "CLICKUP_WORKSPACE_ID": self.clickup.team_id,
             "SLACK_CHANNEL_ID": self.channel,
-            "NOTION_PAGE_LINK": self.log_page["id"],
+            "NOTION_DATABASE_ID": self.inbox,
         }
 
 
@@ -159,21 +170,30 @@ def test_important_email_becomes_an_assigned_task_and_a_slack_dm(
     assert task["url"] in message["text"]
 
 
-def test_email_is_written_to_a_notion_page(apps, celery_worker_process, tmp_path):
+def test_email_becomes_a_typed_notion_database_row(apps, celery_worker_process, tmp_path):
     email = apps.gmail.deliver(
-        "lee@hanbit.test", subject="Quote for 2027", body="Here is our quote: 12,000,000 KRW."
+        "Lee Min <lee@hanbit.test>",
+        subject="Quote for 2027",
+        body="Here is our quote: 12,000,000 KRW.",
+        date=datetime(2026, 12, 1, 0, 15, tzinfo=UTC),
     )
     import_and_run(
         apps,
         celery_worker_process,
         tmp_path,
-        "email-to-notion-page.json",
-        {"message_id": email["id"]},
+        "email-to-notion-database-row.json",
+        {"message_id": email["id"], "important": True},
     )
-    texts = apps.notion.block_texts(apps.log_page["id"])
-    assert ("heading_2", "Quote for 2027") in texts
-    assert ("bulleted_list_item", "From: lee@hanbit.test") in texts
-    assert ("paragraph", "Here is our quote: 12,000,000 KRW.") in texts
+    [row] = [p for p in apps.notion.pages.values() if p["parent"].get("data_source_id")]
+    values = {name: prop[prop["type"]] for name, prop in row["properties"].items()}
+    assert values["Name"][0]["plain_text"] == "Quote for 2027"
+    assert values["From"] == "lee@hanbit.test"
+    received = datetime.fromisoformat(values["Received"]["start"])
+    assert received == datetime(2026, 12, 1, 9, 15, tzinfo=SEOUL)  # the email's moment
+    assert values["Priority"]["name"] == "High"
+    assert values["Important"] is True
+    assert values["Summary"][0]["plain_text"] == "Here is our quote: 12,000,000 KRW."
+    assert values["Link"].startswith("https://mail.google.com/")
 
 
 def test_tasks_due_today_in_seoul_go_to_slack_in_one_message(apps, celery_worker_process, tmp_path):

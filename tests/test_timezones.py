@@ -219,17 +219,21 @@ def test_tick_data_names_the_zone_used(workspace, kit):
     assert Run.objects.get(recipe=recipe).trigger_data["timezone"] == "UTC"
 
 
-def test_an_apps_empty_timezone_field_gets_the_recipes_zone():
+def test_an_empty_timezone_field_gets_the_recipes_zone():
     from hub.engine.run_context import with_recipe_zone
     from integrations import registry
 
-    create_task = registry.get("clickup").action("create_task")
-    assert with_recipe_zone(create_task, {"due_date": "2026-12-04 18:00"}, SEOUL) == {
-        "due_date": "2026-12-04 18:00",
-        "timezone": SEOUL,
-    }
-    own = {"due_date": "2026-12-04 18:00", "timezone": "Europe/Paris"}
-    assert with_recipe_zone(create_task, own, SEOUL) == own
+    actions = [
+        a
+        for slug in registry.available()
+        for a in registry.get(slug).actions.values()
+        if a.field("timezone")
+    ]
+    assert actions  # the formatter and the delay at least
+    for action in actions:
+        assert with_recipe_zone(action, {"input": "09:00"}, SEOUL)["timezone"] == SEOUL
+        own = {"input": "09:00", "timezone": "Europe/Paris"}
+        assert with_recipe_zone(action, own, SEOUL) == own
     # An action without a time zone field is left alone.
     send = registry.get("slack").action("send_message")
     assert with_recipe_zone(send, {"text": "hi"}, SEOUL) == {"text": "hi"}

@@ -102,7 +102,9 @@ def test_two_worker_processes_keep_notion_at_three_requests_a_second(
     statuses = set(Run.objects.filter(id__in=[r.id for r in runs]).values_list("status", flat=True))
     assert statuses == {Run.Status.SUCCEEDED}
     calls = [c for c in fake_notion.calls() if c.token == token]
-    assert len(calls) == 2 * RUNS
+    # Two requests a run; a run whose second request was told to come back later repeats
+    # its first when the step is retried, so there may be a few more.
+    assert len(calls) >= 2 * RUNS
     stamps = [c.at for c in calls]
     assert busiest_second(stamps) <= 3
     # Both pool processes worked at once: some step attempts overlap in time, which one

@@ -69,8 +69,10 @@ class FileStorage(Storage, MovingWindowSupport):
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
-        now = time.time()
         with self._locked(key) as state:
+            # The time once the lock is ours: read before it, a slot taken after waiting for
+            # the other process would be stamped too early and free too soon.
+            now = time.time()
             entries = [t for t in state.get("entries", []) if t >= now - expiry]  # newest first
             if len(entries) + amount > limit:
                 state["entries"] = entries
@@ -79,8 +81,8 @@ class FileStorage(Storage, MovingWindowSupport):
             return True
 
     def get_moving_window(self, key: str, limit: int, expiry: float) -> tuple[float, int]:
-        now = time.time()
         with self._locked(key) as state:
+            now = time.time()
             entries = [t for t in state.get("entries", []) if t >= now - expiry]
         if not entries:
             return now, 0

@@ -6,6 +6,7 @@ day) — and the CPU a process has used."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -44,3 +45,26 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ensure_database() -> str:
+    """Create the scratch PostgreSQL database DATABASE_URL names, if missing; its name."""
+    import dj_database_url
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Point DATABASE_URL at a scratch PostgreSQL database.")
+    config = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (config["NAME"],)
+        ).fetchone():
+            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    return config["NAME"]

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-from bench.common import header  # noqa: E402
+from bench.common import ensure_database, header  # noqa: E402
 
 RUN_SQL = """
 INSERT INTO engine_run (workspace_id, recipe_id, version_id, source, trigger_data, dedupe_key,
@@ -60,28 +60,6 @@ CROSS JOIN (VALUES ('shape', 0, 'builtin', 'formatter'), ('notify', 1, 'slack',
     'send_message')) AS s(key, position, app, action)
 WHERE run.workspace_id = %(ws)s
 """
-
-
-def ensure_database() -> None:
-    import dj_database_url
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Point DATABASE_URL at a scratch PostgreSQL database.")
-    config = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (config["NAME"],)
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def fill(args):

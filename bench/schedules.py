@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-from bench.common import cpu_seconds, header  # noqa: E402
+from bench.common import cpu_seconds, ensure_database, header  # noqa: E402
 
 ZONES = ["UTC", "Asia/Seoul", "Europe/Berlin", "America/New_York"]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -66,28 +66,6 @@ def mix(count: int, rng: random.Random) -> list[tuple[str, dict]]:
             at = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
             out.append(("weekly", {"days": days, "at": at, "timezone": zone}))
     return out
-
-
-def ensure_database() -> str:
-    import dj_database_url
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Point DATABASE_URL at a scratch PostgreSQL database.")
-    config = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (config["NAME"],)
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    return config["NAME"]
 
 
 def create(count: int, rng: random.Random):

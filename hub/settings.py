@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # Named partials: the editor renders one card of a page (templates/recipes/editor/).
+    "template_partials",
     "hub.accounts",
     "hub.system",
     "hub.connections",
@@ -320,6 +322,17 @@ GOOGLE_REVOKE_URL = env("GOOGLE_REVOKE_URL", "https://oauth2.googleapis.com/revo
 GMAIL_API_URL = env("GMAIL_API_URL", "https://gmail.googleapis.com/gmail/v1")
 CLICKUP_API_URL = env("CLICKUP_API_URL", "https://api.clickup.com/api/v2")
 CLICKUP_AUTHORIZE_URL = env("CLICKUP_AUTHORIZE_URL", "https://app.clickup.com/api")
+# Instant triggers (docs/engine.md, "Instant triggers"). Slack's signing secret verifies its
+# Events API requests at /apps/slack/events; its app-level token (xapp-…) runs Socket Mode
+# (`manage.py slack_socket_mode`). Both may instead be entered by an admin on Slack's setup page.
+SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET")
+SLACK_APP_TOKEN = env("SLACK_APP_TOKEN")
+# How often the webhooks registered at apps (ClickUp) are checked and re-registered when the
+# app reports them failing or suspended.
+APP_SUBSCRIPTION_CHECK_SECONDS = int(env("APP_SUBSCRIPTION_CHECK_SECONDS", "600"))
+CELERY_BEAT_SCHEDULE["app-subscriptions"] = periodic(
+    "hub.engine.check_subscriptions", APP_SUBSCRIPTION_CHECK_SECONDS
+)
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", "https://api.openai.com/v1")
 ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com")
@@ -392,6 +405,17 @@ ENGINE_TICK_SECONDS = float(env("ENGINE_TICK_SECONDS", "1"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))
+# Polling triggers (docs/engine.md, "Polling triggers"): items one poll may fire, minutes
+# between polls (admins may set 1-15 per recipe), how long a sent poll holds its turn before
+# the tick sends it again, the backoff of a failing poll, and how long / how many fired ids
+# a trigger remembers.
+TRIGGER_POLL_MAX_ITEMS = int(env("TRIGGER_POLL_MAX_ITEMS", "100"))
+TRIGGER_POLL_MINUTES = int(env("TRIGGER_POLL_MINUTES", "1"))
+TRIGGER_POLL_LEASE_SECONDS = int(env("TRIGGER_POLL_LEASE_SECONDS", "300"))
+TRIGGER_POLL_BACKOFF_BASE_SECONDS = float(env("TRIGGER_POLL_BACKOFF_BASE_SECONDS", "60"))
+TRIGGER_POLL_BACKOFF_MAX_SECONDS = float(env("TRIGGER_POLL_BACKOFF_MAX_SECONDS", "900"))
+TRIGGER_SEEN_DAYS = int(env("TRIGGER_SEEN_DAYS", "7"))
+TRIGGER_SEEN_MAX = int(env("TRIGGER_SEEN_MAX", "5000"))
 CELERY_BEAT_SCHEDULE.update(
     {
         "engine-sweep": periodic("hub.engine.tasks.sweep", ENGINE_SWEEP_SECONDS),

@@ -244,6 +244,10 @@ class Trigger(ProvidedOutputs):
     # Instant triggers: the app pushes events (Slack Events API, ClickUp webhooks); such a
     # trigger may still declare ``poll`` as the fallback where the hub has no public URL.
     instant: bool = False
+    # Instant triggers whose events carry only ids (a ClickUp delivery names the task):
+    # (context, the event's data) -> the run's trigger data, called as the run starts, so the
+    # data is the item as it is then and the request that delivered the event calls nothing.
+    resolve: Callable[[Context, dict[str, Any]], dict[str, Any]] | None = None
     # The data is whatever the caller sends (a webhook body, "Run now" test data): later
     # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
     any_data: bool = False

@@ -55,7 +55,12 @@ def recipe_for(workspace, leads, people):
                 "config": {"page": "{{ steps.row.id }}", "Stage": "Won"},
             },
         ],
-        trigger={"app": "notion", "event": "new_database_item", "config": {"database": leads}},
+        trigger={
+            "app": "notion",
+            "event": "new_database_item",
+            "connection": "Acme Notion",
+            "config": {"database": leads},
+        },
         name="Leads to contacts",
     )
 
@@ -104,7 +109,7 @@ def test_the_changed_row_trigger_publishes_with_watched_properties(workspace, co
         workspace,
         [{"key": "note", "app": "builtin", "action": "formatter",
           "config": {"operation": "text_upper", "input": "{{ trigger.Stage }} {{ trigger.url }}"}}],
-        trigger={"app": "notion", "event": "updated_database_item",
+        trigger={"app": "notion", "event": "updated_database_item", "connection": "Acme Notion",
                  "config": {"database": leads, "properties": ["Stage"]}},
     )  # fmt: skip
     assert recipe.current_version is not None

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from hub.celery import app
 from hub.engine import scheduler
-from hub.engine.models import Run, TriggerState
+from hub.engine.models import DedupeKey, Run, TriggerState
 from hub.system.models import Heartbeat
 from hub.system.scheduler import HeartbeatScheduler, run_engine_tick
 from tests.test_scheduler import cron_recipe
@@ -42,3 +42,17 @@ def test_beat_ticks_the_engine_and_records_its_heartbeat(
     assert Heartbeat.objects.filter(component="scheduler").exists()
     assert wait <= 1
     beat.close()
+
+
+def test_a_key_used_before_skips_only_its_own_run_in_the_batch(workspace, kit):
+    recipes = [cron_recipe(workspace, kit, "* * * * *", name=f"Minutely {i}") for i in range(5)]
+    due = timezone.now().replace(microsecond=0) - timedelta(seconds=1)
+    TriggerState.objects.update(next_fire_at=due)
+    DedupeKey.objects.create(
+        recipe=recipes[2], key=f"schedule:{recipes[2].pk}:{due.isoformat()}", created_at=due
+    )
+    assert scheduler.tick() == 4
+    assert set(Run.objects.values_list("recipe_id", flat=True)) == {
+        r.pk for i, r in enumerate(recipes) if i != 2
+    }
+    assert not TriggerState.objects.filter(next_fire_at__lte=due).exists()

@@ -26,9 +26,10 @@ from hub.connections.fields import EncryptedTextField
 # OAuthApp lives in its own module so the OAuth flow can use it without the Connection model
 # (whose token methods use the vault, which uses the OAuth flow).
 from hub.connections.oauth_apps import OAuthApp
+from hub.connections.subscriptions import AppSubscription
 from integrations.base import IntegrationError
 
-__all__ = ["Connection", "ConnectionQuerySet", "OAuthApp"]
+__all__ = ["AppSubscription", "Connection", "ConnectionQuerySet", "OAuthApp"]
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,11 @@ class OAuthApp(models.Model):
     integration = models.CharField(max_length=40)
     client_id = models.CharField(max_length=255)
     client_secret = EncryptedTextField()
+    # Slack only: the signing secret its Events API requests are verified with, and the
+    # app-level token (xapp-…) Socket Mode connects with. Both optional; encrypted like the
+    # client secret.
+    signing_secret = EncryptedTextField(blank=True)
+    app_token = EncryptedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -186,7 +186,13 @@ class StepOutput(models.Model):
 
 class TriggerState(models.Model):
     """What a recipe's trigger remembers: when a schedule fires next, a poller's cursor and
-    the ids it has already seen."""
+    the ids it has already seen.
+
+    A polled app trigger (``kind = "poll"``, docs/engine.md "Polling triggers") is due at
+    ``next_fire_at`` like a schedule; while its poll is in flight that time is pushed ahead
+    by the poll lease, so a lost poll is sent again once the lease runs out."""
+
+    POLL = "poll"
 
     recipe = models.OneToOneField(
         "recipes.Recipe", on_delete=models.CASCADE, related_name="trigger_state"
@@ -195,7 +201,20 @@ class TriggerState(models.Model):
     next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_fired_at = models.DateTimeField(null=True, blank=True)
     cursor = models.JSONField(null=True, blank=True)
+    # [[item id, unix seconds first fired], ...], pruned by age and count (polling.remember).
     seen_ids = models.JSONField(default=list, blank=True)
+    # The trigger's app, event, connection and config, hashed: a republish with the same
+    # hash keeps the cursor, a different one starts fresh from "now".
+    config_hash = models.CharField(max_length=64, blank=True)
+    # Minutes between polls, set by an admin (1-15); empty: TRIGGER_POLL_MINUTES.
+    interval_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Polls failed in a row, the last reason (the app's words) and since when.
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # When a changed trigger config made the poll start fresh (shown on the recipe page).
+    reset_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

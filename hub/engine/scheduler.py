@@ -10,6 +10,9 @@ the compare-and-set does the rest.
 After downtime a schedule fires **once** for the earliest missed due time, then moves to
 the next due time after now: no burst of catch-up runs.
 
+Polled app triggers are due trigger states too (``kind = "poll"``): the tick sends each due
+poll as its own task (``polling.dispatch_due``), so no app is called inside the tick.
+
 The tick also ``wake``s waiting runs parked in the database (waits longer than the broker
 message limit, see ``dispatch.wait_enqueue_seconds``) once their resume time is that near.
 """
@@ -20,10 +23,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
-from hub.engine import schedule
+from hub.engine import polling, schedule
 from hub.engine.dispatch import enqueue, wait_enqueue_seconds
 from hub.engine.models import Run, TriggerState
 
@@ -52,6 +55,9 @@ def sync_trigger(recipe, now: datetime | None = None) -> TriggerState | None:
     state, created = TriggerState.objects.select_for_update().get_or_create(
         recipe=recipe, defaults={"kind": kind, "next_fire_at": next_fire}
     )
+    if version is not None and polling.polls(trigger):
+        polling.sync(state, trigger, active, now)
+        return state
     if not created:
         if state.kind != kind:
             state.cursor = None
@@ -75,11 +81,10 @@ def _due(now: datetime):
 
 
 def tick(now: datetime | None = None) -> int:
-    """Fire what is due; returns how many runs were created."""
-    from hub.engine.runs import start_run
+    """Fire what is due (one batch); returns how many runs were created."""
+    from hub.engine.runs import start_runs
 
     now = now or timezone.now()
-    fired = 0
     with transaction.atomic():
         due = _due(now)
         recipes = (
@@ -87,6 +92,7 @@ def tick(now: datetime | None = None) -> int:
             .objects.select_related("current_version", "workspace")
             .in_bulk([recipe_id for _, recipe_id, _ in due])
         )
+        moves = []
         for state_id, recipe_id, due_at in due:
             recipe = recipes[recipe_id]
             version = recipe.current_version
@@ -98,24 +104,47 @@ def tick(now: datetime | None = None) -> int:
             except schedule.ScheduleError as error:
                 log.error("Recipe %s: bad schedule: %s", recipe_id, error)
                 following = None
-            advanced = TriggerState.objects.filter(id=state_id, next_fire_at=due_at).update(
-                next_fire_at=following, last_fired_at=now
+            moves.append((state_id, recipe_id, due_at, following, config))
+        starts = [
+            (
+                recipes[recipe_id],
+                {
+                    "scheduled_at": due_at.isoformat(),
+                    "fired_at": now.isoformat(),
+                    "timezone": config["timezone"],
+                },
+                f"schedule:{recipe_id}:{due_at.isoformat()}",
             )
-            if not advanced:
-                continue  # another tick got there first
-            data = {
-                "scheduled_at": due_at.isoformat(),
-                "fired_at": now.isoformat(),
-                "timezone": config["timezone"],
-            }
-            run = start_run(
-                recipe,
-                Run.Source.SCHEDULE,
-                data,
-                dedupe_key=f"schedule:{recipe_id}:{due_at.isoformat()}",
-            )
-            fired += run is not None
-    return fired
+            for state_id, recipe_id, due_at, following, config in _advance(moves, now)
+        ]
+        return start_runs(Run.Source.SCHEDULE, starts)
+
+
+def _advance(moves: list, now: datetime) -> list:
+    """Move each due state to its following due time with a compare-and-set (``WHERE
+    next_fire_at = <due>``), in one UPDATE for the batch; returns the moves that won. The
+    rows are locked by this tick (SKIP LOCKED; IMMEDIATE on SQLite) so all normally win; if
+    one did not, each is tried alone to find who got there first."""
+    if not moves:
+        return []
+    won = Q()
+    following = []
+    for state_id, _recipe, due_at, then, _config in moves:
+        won |= Q(id=state_id, next_fire_at=due_at)
+        following.append(When(id=state_id, then=Value(then)))
+    changed = TriggerState.objects.filter(won).update(
+        next_fire_at=Case(*following, output_field=DateTimeField()), last_fired_at=now
+    )
+    if changed == len(moves):
+        return moves
+    # Only a tick racing without the lock gets here.
+    return [
+        move
+        for move in moves
+        if TriggerState.objects.filter(id=move[0], next_fire_at=move[2]).update(
+            next_fire_at=move[3], last_fired_at=now
+        )
+    ]
 
 
 def wake(now: datetime | None = None) -> int:

@@ -6,6 +6,7 @@ Nothing in the engine imports this module: runs are sent by name (hub/engine/dis
 from celery import shared_task
 
 from hub.engine.dispatch import EXECUTE_RUN
+from hub.engine.polling import POLL_TRIGGER
 
 
 @shared_task(name=EXECUTE_RUN, ignore_result=True, acks_late=True)
@@ -17,12 +18,21 @@ def execute_run(run_id: int, due: str | None = None) -> str:
 
 @shared_task(name="hub.engine.tasks.tick", ignore_result=True)
 def tick() -> int:
+    from hub.engine.polling import dispatch_due
     from hub.engine.scheduler import tick as run_tick
     from hub.engine.scheduler import wake
 
     fired = run_tick()
     wake()
+    dispatch_due()
     return fired
+
+
+@shared_task(name=POLL_TRIGGER, ignore_result=True, acks_late=True)
+def poll_trigger(state_id: int) -> str:
+    from hub.engine.polling import poll_trigger as poll
+
+    return poll(state_id)
 
 
 @shared_task(name="hub.engine.tasks.sweep", ignore_result=True)

@@ -12,6 +12,7 @@ from hub.engine.leases import Execution
 from hub.engine.models import Run
 from hub.engine.step_attempt import render_within, run_slot
 from hub.engine.step_record import Slot
+from hub.engine.trigger_data import resolved
 from hub.mapping import MappingError
 from integrations.builtin.structure import loop_items
 
@@ -22,7 +23,7 @@ def walk(execution: Execution) -> None:
     run = execution.run
     steps = execution.steps
     data: dict[str, Any] = {
-        "trigger": run.trigger_data,
+        "trigger": resolved(execution),
         "steps": {},
         "run": {"id": run.id, "recipe": _recipe_name(run)},
     }

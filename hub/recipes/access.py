@@ -32,13 +32,21 @@ def may_manage(user, recipe, membership: Membership | None = None) -> bool:
 
 
 def step_connection_ids(document) -> set[int]:
-    """The ids of the connections a stored recipe document's steps name."""
-    steps = document.get("steps") if isinstance(document, dict) else None
+    """The ids of the connections a stored recipe document's trigger and steps name."""
     return {
         step["connection_id"]
-        for step in steps or []
+        for step in named_parts(document)
         if isinstance(step, dict) and _is_id(step.get("connection_id"))
     }
+
+
+def named_parts(document) -> list:
+    """The trigger and the steps of a document: the parts that may name a connection."""
+    if not isinstance(document, dict):
+        return []
+    trigger = document.get("trigger")
+    steps = document.get("steps")
+    return [p for p in [trigger, *(steps if isinstance(steps, list) else [])] if p]
 
 
 def _is_id(value) -> bool:

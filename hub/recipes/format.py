@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from hub.accounts.timezones import is_zone
 from hub.engine import schedule
+from hub.recipes import trigger_format
 from hub.recipes.field_values import check_field
 from integrations import registry
 from integrations.base import Action, IntegrationError, Trigger
@@ -219,7 +220,8 @@ def _normalize_trigger(trigger: dict) -> tuple[dict, list[Problem]]:
     if app == "manual":
         return {"app": "manual"}, []
     if app != "schedule":
-        return {"app": app, "event": found.key}, []
+        out, found_problems = trigger_format.normalize(trigger, found)
+        return out, [Problem(m, step="trigger", field=f) for m, f, _c in found_problems]
     try:
         config = schedule.normalize(found.key, trigger.get("config") or {})
     except schedule.ScheduleError as error:
@@ -242,6 +244,7 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
         "steps": known_steps,
         "run": {"id": 1, "recipe": document["name"]},
     }
+    problems += _trigger_problems(document["trigger"], connection_labels)
     loop_seen = False
     branch_steps: dict[str, str] = {}
     for index, step in enumerate(steps):
@@ -304,6 +307,15 @@ def validate(document: dict, connection_labels: dict[str, set[str]] | None = Non
             known["loop"] = {"item": None, "index": 0, "count": 1}
         known_steps[key] = action.output_shape()
     return problems
+
+
+def _trigger_problems(trigger: dict, labels: dict[str, set[str]] | None) -> list[Problem]:
+    """An app trigger's config and connection, checked as a step's are."""
+    if trigger.get("app") in (None, "manual", "webhook", "schedule"):
+        return []
+    found = find_trigger(trigger.get("app"), trigger.get("event"))
+    found_problems = trigger_format.check(trigger, found, registry.get(trigger["app"]), labels)
+    return [Problem(m, "trigger", f, connection=c) for m, f, c in found_problems]
 
 
 def _trigger_shape(trigger: dict) -> dict | None:
@@ -377,6 +389,6 @@ def export(document: dict) -> dict:
     from hub.engine import secrets
 
     out = secrets.to_file(normalize(document))
-    for step in out["steps"]:
+    for step in [out["trigger"], *out["steps"]]:
         step.pop("connection_id", None)
     return out

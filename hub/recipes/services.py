@@ -37,7 +37,8 @@ def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool 
     from hub.connections.models import Connection
 
     document = copy.deepcopy(document)
-    steps = [s for s in document.get("steps") or [] if isinstance(s, dict)]
+    # The trigger names its connection as a step does.
+    steps = [s for s in access.named_parts(document) if isinstance(s, dict)]
     if by_label:
         for step in steps:
             step.pop("connection_id", None)
@@ -78,7 +79,7 @@ def _prepare(workspace: Workspace, document: dict, user, *, by_label: bool = Fal
             .filter(pk__in=ids)
             .values_list("pk", flat=True)
         )
-        for step in document["steps"]:
+        for step in access.named_parts(document):
             if step.get("connection_id") in ids - usable:
                 problems.append(
                     Problem(
@@ -87,7 +88,7 @@ def _prepare(workspace: Workspace, document: dict, user, *, by_label: bool = Fal
                             "to share it with you, or to publish the recipe."
                         )
                         % {"label": step["connection"]},
-                        step["key"],
+                        step.get("key", "trigger"),
                         "connection",
                         connection=True,
                     )

@@ -4,7 +4,8 @@ alive even when no worker is running, and it runs the engine's tick itself.
 The tick runs here, not as a task a worker picks up: a worker whose slots are all busy with
 runs would otherwise hold the tick back behind them, and schedules would fire late exactly
 when the hub is busiest. Each tick fires what is due in batches until none is left (bounded,
-so one tick never starves beat's other entries), then sends parked waits that are near.
+so one tick never starves beat's other entries), then sends parked waits that are near and
+the due polls of app triggers.
 Two schedulers may run at once: the tick's SKIP LOCKED and compare-and-set split the work
 (docs/engine.md, "Schedules").
 """
@@ -25,7 +26,7 @@ MAX_BATCHES = 50
 def run_engine_tick() -> int:
     """Fire every due schedule (in batches), then wake near parked waits; returns the runs
     created."""
-    from hub.engine import scheduler
+    from hub.engine import polling, scheduler
 
     fired = 0
     for _ in range(MAX_BATCHES):
@@ -34,6 +35,8 @@ def run_engine_tick() -> int:
         if batch < scheduler.BATCH:
             break
     scheduler.wake()
+    # Due polls of app triggers go out as tasks of their own: no app is called in here.
+    polling.dispatch_due()
     return fired
 
 

@@ -36,6 +36,7 @@ from hub.recipes.services import (
     set_paused,
     set_secret,
 )
+from hub.web import triggers
 from hub.web.decorators import member_required
 
 
@@ -118,6 +119,7 @@ def recipe_detail(request, pk: int):
             if document
             else "",
             "secret_fields": secrets.listing(recipe.draft or document),
+            **triggers.panel(request, recipe, document),
         },
     )
 

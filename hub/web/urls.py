@@ -5,21 +5,29 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub.web import (
+    app_events,
     audit,
     choices,
     connections,
+    editor,
+    editor_steps,
+    editor_testing,
+    editor_versions,
     home,
     members,
     oauth,
     recipes,
     runs,
+    slack_events_setup,
     system,
+    triggers,
     webhooks,
     workspace_settings,
 )
 
 connection_urls = [
     path("", connections.connection_list, name="connections"),
+    path("apps/slack/events/", slack_events_setup.slack_events, name="slack_events_setup"),
     path("apps/<slug:slug>/", oauth.app_setup, name="connection_app"),
     path("apps/<slug:slug>/connect/", oauth.connect, name="connection_connect"),
     path("<slug:slug>/callback/", oauth.callback, name="connection_callback"),
@@ -29,16 +37,42 @@ connection_urls = [
     path("<int:pk>/disconnect/", connections.disconnect, name="connection_disconnect"),
 ]
 
+# The recipe editor (hub/web/editor*.py): the page and the endpoints its cards post to.
+editor_urls = [
+    path("", editor.page, name="editor"),
+    path("name/", editor.save_name, name="editor_name"),
+    path("trigger/", editor.save_trigger, name="editor_trigger"),
+    path("trigger/test/", editor_testing.test_trigger, name="editor_test_trigger"),
+    path("publish/", editor.publish, name="editor_publish"),
+    path("data/", editor_steps.insert_data, name="editor_data"),
+    path("steps/add/", editor_steps.add_step, name="editor_add_step"),
+    path("steps/<slug:key>/", editor.save_step, name="editor_step"),
+    path("steps/<slug:key>/test/", editor_testing.test_step, name="editor_test_step"),
+    path("steps/<slug:key>/move/", editor_steps.move_step, name="editor_move_step"),
+    path("steps/<slug:key>/duplicate/", editor_steps.duplicate_step, name="editor_duplicate_step"),
+    path("steps/<slug:key>/delete/", editor_steps.delete_step, name="editor_delete_step"),
+]
+
 recipe_urls = [
     path("", recipes.recipe_list, name="recipes"),
     path("import/", recipes.import_file, name="recipe_import"),
     path("choices/", choices.field_choices, name="recipe_choices"),
+    path("new/", editor.new_recipe, name="recipe_new"),
     path("<int:pk>/", recipes.recipe_detail, name="recipe_detail"),
     path("<int:pk>/run/", recipes.run_now, name="recipe_run"),
     path("<int:pk>/publish/", recipes.publish, name="recipe_publish"),
     path("<int:pk>/pause/", recipes.pause, name="recipe_pause"),
     path("<int:pk>/secret/", recipes.secret, name="recipe_secret"),
     path("<int:pk>/delete/", recipes.delete, name="recipe_delete"),
+    path("<int:pk>/trigger/test/", triggers.test_trigger, name="recipe_test_trigger"),
+    path("<int:pk>/trigger/interval/", triggers.poll_interval, name="recipe_poll_interval"),
+    path("<int:pk>/edit/", include(editor_urls)),
+    path("<int:pk>/versions/", editor_versions.versions, name="editor_versions"),
+    path(
+        "<int:pk>/versions/<int:number>/restore/",
+        editor_versions.restore,
+        name="editor_restore",
+    ),
 ]
 
 run_urls = [
@@ -75,6 +109,9 @@ urlpatterns = [
     path("runs/", include(run_urls)),
     path("hooks/<str:public_id>/<str:secret>", webhooks.catch, name="webhook"),
     path("hooks/<str:public_id>", webhooks.catch, name="webhook_header_secret"),
+    # Instant triggers: apps push events here (hub/web/app_events.py).
+    path("apps/slack/events", app_events.slack_events_view, name="slack_events"),
+    path("apps/<slug:app>/webhooks/<str:token>/", app_events.app_webhook, name="app_webhook"),
     path("", include(member_urls)),
     path("", include(system_urls)),
     path("django-admin/", admin.site.urls),

@@ -167,6 +167,12 @@ class ClickUpIntegration(Integration):
 
         return ACTIONS
 
+    @property
+    def triggers(self):
+        from integrations.clickup.triggers import TRIGGERS
+
+        return TRIGGERS
+
     def client(self, connection) -> ClickUpClient:
         return ClickUpClient(
             connection.fresh_token(), limiter=ratelimit.for_connection(self, connection)

@@ -85,20 +85,33 @@ class GmailClient:
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.limiter = limiter
 
-    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.limiter is not None:
             # Gmail's limit is in quota units per user: a send costs 100, a read 5.
             self.limiter.acquire("gmail", cost=ratelimit.gmail_units(method, path))
-        response = http.request(
+        return http.request(
             method,
             f"{self.base_url}/users/me/{path.lstrip('/')}",
             headers=self._headers,
             raise_for_status=False,
             **kwargs,
         )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise gmail_error(response)
         return response.json() if response.content else {}
+
+    def history(self, **params: Any) -> dict[str, Any] | None:
+        """users.history.list; None when Gmail no longer has the startHistoryId (its 404:
+        history is kept for about a week), so the caller resyncs."""
+        response = self._send("GET", "history", params=params)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise gmail_error(response)
+        return response.json()
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self.request("GET", path, params=params or None)
@@ -157,6 +170,12 @@ class GmailIntegration(Integration):
         from integrations.gmail.actions import ACTIONS
 
         return ACTIONS
+
+    @property
+    def triggers(self):
+        from integrations.gmail.triggers import TRIGGERS
+
+        return TRIGGERS
 
     def client(self, connection) -> GmailClient:
         return GmailClient(

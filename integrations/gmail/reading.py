@@ -26,11 +26,16 @@ def get_email(ctx: Context) -> dict[str, Any]:
     if not message_id:
         raise IntegrationError(gettext("Choose the email to read."), permanent=True)
     message = ctx.client().message(message_id, "full")
+    return email_output(message, getattr(ctx.connection, "label", "") or "", message_id)
+
+
+def email_output(message: dict[str, Any], mailbox: str = "", message_id: str = "") -> dict:
+    """A message fetched with format=full, as the get_email action outputs it (the Gmail
+    triggers output the same)."""
     payload = message.get("payload") or {}
     headers = mime.header_map(payload)
     bodies = mime.read_payload(payload)
     text = bodies["body_text"] or mime.html_to_text(bodies["body_html"])
-    mailbox = getattr(ctx.connection, "label", "") or ""
     return {
         "from": headers.get("from", ""),
         "to": headers.get("to", ""),

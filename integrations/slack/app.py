@@ -25,6 +25,9 @@ BOT_SCOPES = (
     "users:read.email",
     "im:write",
     "reactions:write",
+    # The events the triggers subscribe to: app_mention and reaction_added.
+    "app_mentions:read",
+    "reactions:read",
 )
 
 # Codes meaning the token is no good any more.
@@ -89,6 +92,12 @@ class SlackIntegration(Integration):
         from integrations.slack.catalogue import ACTIONS
 
         return ACTIONS
+
+    @property
+    def triggers(self):
+        from integrations.slack.triggers import TRIGGERS
+
+        return TRIGGERS
 
     def web_client(self, token: str, limiter: ratelimit.Limiter | None = None) -> WebClient:
         # No retry handlers beyond the default connection-error one: a 429 comes back to the

@@ -739,6 +739,48 @@ class FakeClickUp(ClickUpCustomFields, FakeApp):
             ]
         return Response(200, {"webhooks": hooks})
 
+    def set_health(self, webhook_id: str, status: str, fail_count: int | None = None) -> None:
+        """What ClickUp does after failed deliveries: ``failing`` (fail_count rising) and, at
+        100 failures or a 410, ``suspended`` — after which it sends the webhook nothing."""
+        with self.lock:
+            health = self.webhooks[webhook_id]["health"]
+            health["status"] = status
+            health["fail_count"] = (
+                fail_count
+                if fail_count is not None
+                else (100 if status == "suspended" else health["fail_count"] + 1)
+            )
+
+    def deliver(
+        self,
+        webhook_id: str,
+        event: str,
+        task_id: str,
+        history_items: list[dict[str, Any]] | None = None,
+        *,
+        attempts: int = 5,
+    ) -> list[int]:
+        """POST a signed delivery to the webhook's endpoint, retried (up to five tries, as
+        ClickUp does) until a 2xx within 7 seconds; a suspended webhook sends nothing. Returns
+        each attempt's status (0: no answer in time)."""
+        import requests
+
+        if self.webhooks[webhook_id]["health"]["status"] == "suspended":
+            return []
+        body, headers = self.webhook_delivery(webhook_id, event, task_id, history_items)
+        statuses: list[int] = []
+        for _attempt in range(attempts):
+            try:
+                status = requests.post(
+                    self.webhooks[webhook_id]["endpoint"], data=body, headers=headers, timeout=7
+                ).status_code
+            except requests.RequestException:
+                status = 0
+            statuses.append(status)
+            if 200 <= status < 300:
+                break
+        return statuses
+
     @route("DELETE", "/api/v2/webhook/{webhook_id}", name="webhook.delete")
     def delete_webhook(self, request: Request) -> Response:
         self._auth(request)

@@ -38,7 +38,7 @@ ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 SYSTEM_LABELS = [
     "INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT",
     "CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES",
-    "CATEGORY_FORUMS",
+    "CATEGORY_FORUMS", "SCHEDULED",
 ]  # fmt: skip
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -91,6 +91,7 @@ class FakeGoogle(FakeApp):
         self._ids = itertools.count(0x18C0000000000000)
         self._label_ids = itertools.count(1)
         self._granted_offline = False
+        self._parse_cache: dict[str, tuple[bytes, Any]] = {}
 
     # ------------------------------------------------------------ settings and seeding
 
@@ -176,6 +177,13 @@ class FakeGoogle(FakeApp):
             main, _, sub = mime_type.partition("/")
             mail.add_attachment(data, maintype=main, subtype=sub, filename=name)
         return self._store(mail.as_bytes(), list(labels), thread_id, moment)
+
+    def burst(self, count: int, *, subject: str = "Order", **kwargs: Any) -> list[dict]:
+        """``count`` messages arriving at once (numbered subjects, oldest first)."""
+        return [
+            self.deliver("orders@shop.test", subject=f"{subject} {n}", body=f"#{n}", **kwargs)
+            for n in range(1, count + 1)
+        ]
 
     def deliver_raw(self, raw: bytes, labels: tuple[str, ...] = ("INBOX", "UNREAD")) -> dict:
         """A message arrives exactly as given (other charsets, odd structures)."""
@@ -454,8 +462,8 @@ class FakeGoogle(FakeApp):
             found = [m for m in found if not {"SPAM", "TRASH"} & set(m["labelIds"])]
         found = [m for m in found if all(label in m["labelIds"] for label in wanted)]
         if query:
-            terms = self._parse_query(query)
-            found = [m for m in found if all(self._hit(m, term) for term in terms)]
+            matches = self._query(query)
+            found = [m for m in found if matches(m)]
         found.sort(key=lambda m: int(m["internalDate"]), reverse=True)
         start = self._page_start(request.arg("pageToken"))
         page = found[start : start + size]
@@ -466,6 +474,43 @@ class FakeGoogle(FakeApp):
             body["nextPageToken"] = self._page_token(start + size)
         body["resultSizeEstimate"] = len(found)
         return Response(200, body)
+
+    def _query(self, query: str):
+        """Gmail's search operators that the hub's triggers rely on: terms side by side are
+        AND, ``-term`` is NOT, ``( … )`` groups, ``{ … }`` and ``OR`` are OR."""
+        tokens = re.findall(r'-?[^\s{}()"]*"[^"]*"|[{}()]|-?[^\s{}()]+', query)
+        position = 0
+
+        def parse(closing: str | None) -> Any:
+            nonlocal position
+            groups: list[list[Any]] = [[]]  # OR of ANDs
+            any_of = closing == "}"
+            while position < len(tokens):
+                token = tokens[position]
+                position += 1
+                if token == closing:
+                    break
+                if token in "({" and len(token) == 1:
+                    sub = parse(")" if token == "(" else "}")
+                    groups[-1].append(sub)
+                elif token == "OR":
+                    groups.append([])
+                else:
+                    negate = token.startswith("-") and len(token) > 1
+                    word = token[1:] if negate else token
+                    term = self._parse_query(word)[0]
+
+                    def hit(m, term=term, negate=negate):
+                        return self._hit(m, term) != negate
+
+                    if any_of:
+                        groups.append([hit])
+                    else:
+                        groups[-1].append(hit)
+            groups = [g for g in groups if g]
+            return lambda m: any(all(f(m) for f in g) for g in groups) if groups else True
+
+        return parse(None)
 
     @staticmethod
     def _parse_query(query: str) -> list[tuple[str, str]]:
@@ -479,9 +524,23 @@ class FakeGoogle(FakeApp):
             terms.append((key.lower(), value) if sep else ("", word))
         return terms
 
+    def _facts(self, message: dict[str, Any]) -> dict[str, str]:
+        """What searches look at in a message, lower-cased, parsed once per raw message
+        (a search tests many terms over every message; header parsing is slow)."""
+        raw = message["raw"]
+        cached = self._parse_cache.get(message["id"])
+        if cached is None or cached[0] is not raw:
+            mail = message_from_bytes(raw, policy=policy.default)
+            facts = {k: str(mail.get(k, "")).lower() for k in ("from", "to", "cc", "subject")}
+            facts["message-id"] = str(mail.get("Message-ID", "")).strip().strip("<>").lower()
+            facts["text"] = f"{facts['subject']} {facts['from']} {self._text(mail).lower()}"
+            cached = (raw, facts)
+            self._parse_cache[message["id"]] = cached
+        return cached[1]
+
     def _hit(self, message: dict[str, Any], term: tuple[str, str]) -> bool:
         key, value = term
-        mail = message_from_bytes(message["raw"], policy=policy.default)
+        facts = self._facts(message)
         low = value.lower()
         labels = set(message["labelIds"])
         label_names = {lbl["name"].lower(): lid for lid, lbl in self.user_labels.items()}
@@ -491,18 +550,18 @@ class FakeGoogle(FakeApp):
             return low.upper() in labels
         if key == "in":
             return low.upper() in labels
+        if key == "category":
+            return f"CATEGORY_{low.upper()}" in labels
+        if key == "rfc822msgid":
+            return facts["message-id"] == low.strip("<>")
         if key == "label":
             lid = label_names.get(low.replace("-", " "), label_names.get(low, value.upper()))
             return lid in labels
-        if key in ("from", "to", "cc"):
-            header = str(mail.get(key, ""))
-            return low in header.lower()
-        if key == "subject":
-            return low in str(mail.get("Subject", "")).lower()
+        if key in ("from", "to", "cc", "subject"):
+            return low in facts[key]
         if key in ("after", "before", "newer_than", "older_than"):
             return self._date_hit(key, value, int(message["internalDate"]) / 1000)
-        text = f"{mail.get('Subject', '')} {mail.get('From', '')} {self._text(mail)}"
-        return low in text.lower()
+        return low in facts["text"]
 
     @staticmethod
     def _date_hit(key: str, value: str, when: float) -> bool:

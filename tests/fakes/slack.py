@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import time
 from typing import Any
 
@@ -296,6 +297,43 @@ class FakeSlack(FakeApp):
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         return body, headers
+
+    def deliver(
+        self,
+        url: str,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retries: int = 3,
+        timeout: float = 3.0,
+    ) -> list[int]:
+        """POST a signed event to ``url`` as Slack does: a delivery not answered with a 2xx
+        within ``timeout`` seconds is sent again with ``X-Slack-Retry-Num`` (Slack waits about
+        a minute, then five, between them; here none). Returns each attempt's status (0: no
+        answer in time)."""
+        import requests
+
+        event_id = event_id or f"Ev{next(self._ids):08d}"
+        statuses: list[int] = []
+        for attempt in range(retries + 1):
+            body, headers = self.event_request(event, event_id=event_id, retry_num=attempt or None)
+            try:
+                status = requests.post(url, data=body, headers=headers, timeout=timeout).status_code
+            except requests.RequestException:
+                status = 0
+            statuses.append(status)
+            if 200 <= status < 300:
+                break
+        return statuses
+
+    def socket_mode(self, app_token: str = "xapp-1-A0FAKEAPP1-1-fakeappleveltoken"):  # noqa: S107
+        """Turn Socket Mode on: ``apps.connections.open`` with ``app_token`` answers the URL of
+        a fake websocket (``tests.fakes.slack_socket.FakeSocketMode``, started here)."""
+        from .slack_socket import FakeSocketMode
+
+        self.app_token = app_token
+        self.socket = FakeSocketMode().__enter__()
+        return self.socket
 
     def url_verification_request(self, challenge: str) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(
@@ -605,6 +643,21 @@ class FakeSlack(FakeApp):
         body: dict[str, Any] = {"messages": page, "has_more": nxt is not None, "pin_count": 0}
         body["response_metadata"] = {"next_cursor": _cursor(nxt) if nxt is not None else ""}
         return _ok(**body)
+
+    # ------------------------------------------------------------ apps.connections.open
+
+    @route("*", "/api/apps.connections.open", name="apps.connections.open")
+    def apps_connections_open(self, request: Request) -> Response:
+        """Socket Mode's websocket URL, for an app-level token (``xapp-``) only: a bot or user
+        token is ``not_allowed_token_type``, an unknown one ``invalid_auth``."""
+        token = self.token_of(request) or ""
+        if not token:
+            raise _err("not_authed")
+        if not token.startswith("xapp-"):
+            raise _err("not_allowed_token_type")
+        if token != getattr(self, "app_token", None):
+            raise _err("invalid_auth")
+        return _ok(url=self.socket.url(base64.urlsafe_b64encode(os.urandom(12)).decode()))
 
     # ------------------------------------------------------------ users.*
 

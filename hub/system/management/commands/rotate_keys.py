@@ -13,10 +13,10 @@ from django.db import transaction
 
 from hub.connections import crypto
 from hub.connections.fields import EncryptedTextField
-from hub.connections.models import Connection, OAuthApp
+from hub.connections.models import AppSubscription, Connection, OAuthApp
 from hub.recipes.services import rotate_secrets
 
-MODELS = (Connection, OAuthApp)
+MODELS = (Connection, OAuthApp, AppSubscription)
 
 
 def encrypted_columns(model) -> list[str]:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recipes", "0004_paused_message"),
+        ("recipes", "0005_step_samples"),
     ]
 
     operations = [

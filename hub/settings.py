@@ -183,6 +183,7 @@ INVITE_VALID_DAYS = int(env("INVITE_VALID_DAYS", "7"))
 # How long the editor's pickers reuse an app's answer (hub/web/choices.py). CACHES is left to
 # Django's default, a per-process LocMemCache: enough for answers this short-lived.
 CHOICES_CACHE_SECONDS = int(env("CHOICES_CACHE_SECONDS", "60"))
+from hub.rate_limits import *  # noqa: E402, F403  (RATE_LIMIT*: per-connection API limits)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]

@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def rate_limit_windows(settings, tmp_path):
+    """Each test's rate-limit windows start empty (integrations/ratelimit.py): connection ids
+    repeat between tests, and one test's calls must not slow the next one down."""
+    settings.RATE_LIMIT_STORAGE = f"file://{tmp_path / 'ratelimit'}"
+
+
 def using_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from hub.accounts.timezones import default_zone
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -51,6 +53,8 @@ class User(AbstractUser):
 class Workspace(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
+    # IANA name; the recipes' time zone unless a recipe names its own.
+    timezone = models.CharField(_("time zone"), max_length=64, default=default_zone)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

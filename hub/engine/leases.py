@@ -101,6 +101,8 @@ class Execution:
     refused: dict[tuple[str, str], Message | None] = field(default_factory=dict)
     result: str = ""
     lease_until: datetime | None = None
+    # The recipe's time zone and owner for step contexts (hub.engine.run_context), read once.
+    facts: Any = None
 
     # -- run-level transitions (all guarded by the lease) --------------------------------
 

@@ -55,11 +55,15 @@ def normalize(event: str, config: dict) -> dict:
     """The friendly forms (every N minutes, hourly, daily at, weekly on) stored as the same
     thing: a cron expression, or an interval when minutes do not divide an hour or a day."""
     config = dict(config or {})
-    tz = config.get("timezone") or "UTC"
-    zone(tz)
+    # Without a zone of its own a schedule follows its recipe's (the engine fills it in when
+    # computing fire times: ``with_zone``), so a workspace's zone change moves it too.
+    if config.get("timezone"):
+        zone(config["timezone"])
+    else:
+        config.pop("timezone", None)
     if event == "cron":
         check_cron(config.get("cron", ""))
-        return {**config, "timezone": tz}
+        return {**config}
     if event == "every":
         try:
             minutes = int(config.get("minutes"))
@@ -72,16 +76,16 @@ def normalize(event: str, config: dict) -> dict:
         elif minutes % 60 == 0 and 24 % (minutes // 60) == 0:
             cron = f"0 */{minutes // 60} * * *"
         else:
-            return {**config, "minutes": minutes, "interval_minutes": minutes, "timezone": tz}
-        return {**config, "minutes": minutes, "cron": cron, "timezone": tz}
+            return {**config, "minutes": minutes, "interval_minutes": minutes}
+        return {**config, "minutes": minutes, "cron": cron}
     if event == "hourly":
         minute = int(config.get("minute", 0))
         if not 0 <= minute < 60:
             raise ScheduleError("“minute” must be between 0 and 59.")
-        return {**config, "cron": f"{minute} * * * *", "timezone": tz}
+        return {**config, "cron": f"{minute} * * * *"}
     if event == "daily":
         hour, minute = _parse_time(config.get("at", ""))
-        return {**config, "cron": f"{minute} {hour} * * *", "timezone": tz}
+        return {**config, "cron": f"{minute} {hour} * * *"}
     if event == "weekly":
         days = config.get("days") or []
         if isinstance(days, str):
@@ -91,8 +95,13 @@ def normalize(event: str, config: dict) -> dict:
         hour, minute = _parse_time(config.get("at", ""))
         numbers = sorted({(WEEKDAYS.index(str(d).lower()[:3]) + 1) % 7 for d in days})
         dow = ",".join(str(n) for n in numbers)
-        return {**config, "cron": f"{minute} {hour} * * {dow}", "timezone": tz}
+        return {**config, "cron": f"{minute} {hour} * * {dow}"}
     raise ScheduleError(f"“{event}” is not a schedule; use cron, every, hourly, daily or weekly.")
+
+
+def with_zone(config: dict, recipe_zone: str) -> dict:
+    """The schedule's config with its time zone: its own, else the recipe's."""
+    return {**config, "timezone": config.get("timezone") or recipe_zone or "UTC"}
 
 
 def _hourly(expression: str) -> bool:

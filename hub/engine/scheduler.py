@@ -50,7 +50,8 @@ def sync_trigger(recipe, now: datetime | None = None) -> TriggerState | None:
     active = recipe.state == _recipes().State.ACTIVE
     next_fire = None
     if kind == "schedule" and active:
-        next_fire = schedule.next_fire(trigger["config"], now)
+        config = schedule.with_zone(trigger["config"], version.zone_name)
+        next_fire = schedule.next_fire(config, now)
     state, created = TriggerState.objects.select_for_update().get_or_create(
         recipe=recipe, defaults={"kind": kind, "next_fire_at": next_fire}
     )
@@ -88,12 +89,16 @@ def tick(now: datetime | None = None) -> int:
         due = _due(now)
         recipes = (
             _recipes()
-            .objects.select_related("current_version")
+            .objects.select_related("current_version", "workspace")
             .in_bulk([recipe_id for _, recipe_id, _ in due])
         )
         moves = []
         for state_id, recipe_id, due_at in due:
-            config = recipes[recipe_id].current_version.trigger.get("config") or {}
+            recipe = recipes[recipe_id]
+            version = recipe.current_version
+            config = schedule.with_zone(
+                version.trigger.get("config") or {}, version.timezone or recipe.workspace.timezone
+            )
             try:
                 following = schedule.next_fire(config, max(now, due_at))
             except schedule.ScheduleError as error:
@@ -106,7 +111,7 @@ def tick(now: datetime | None = None) -> int:
                 {
                     "scheduled_at": due_at.isoformat(),
                     "fired_at": now.isoformat(),
-                    "timezone": config.get("timezone", "UTC"),
+                    "timezone": config["timezone"],
                 },
                 f"schedule:{recipe_id}:{due_at.isoformat()}",
             )

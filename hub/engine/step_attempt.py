@@ -20,6 +20,7 @@ from hub.engine.leases import Execution, Stop
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepRun
 from hub.engine.outputs import whole_output
+from hub.engine.run_context import run_facts, with_recipe_zone
 from hub.engine.step_connections import connection_for, mark_broken, refresh
 from hub.engine.step_record import Slot, in_step
 from hub.engine.timeouts import StepTimeout, step_timeout
@@ -186,15 +187,22 @@ def _call(
             f"“{step['connection']}”; connect it under Connections.",
             permanent=True,
         )
+    facts = run_facts(execution)
     ctx = Context(
         workspace_id=run.workspace_id,
         # Secret fields are opened here, as the step runs, and nowhere else.
-        config=secrets.reveal(step, config, run.workspace_id),
+        config=with_recipe_zone(
+            action, secrets.reveal(step, config, run.workspace_id), facts.timezone
+        ),
         connection=connection,
         run_id=run.id,
         step_key=slot.key,
         integration=integration,
         resumed=resumed,
+        timezone=facts.timezone,
+        recipe_id=facts.recipe_id,
+        version_id=facts.version_id,
+        member_id=facts.member_id,
     )
     if connection is not None:
         # Fresh before the step's timer starts: a refresh the timer cut short could lose

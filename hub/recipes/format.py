@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from hub.accounts.timezones import is_zone
 from hub.engine import schedule
 from hub.recipes import trigger_format
 from hub.recipes.field_values import check_field
@@ -169,9 +170,24 @@ def normalize(document: Any) -> dict:
                 clean["connection_id"] = connection_id
         clean["config"] = config
         clean_steps.append(clean)
+    zone_name = document.get("timezone")
+    if zone_name not in (None, "") and not is_zone(zone_name):
+        problems.append(
+            Problem(
+                _(
+                    "“%(zone)s” is not a time zone: use an IANA name such as Asia/Seoul or "
+                    "Europe/Paris, or leave “timezone” out to use the workspace's."
+                )
+                % {"zone": str(zone_name)[:64]},
+                field="timezone",
+            )
+        )
     if problems:
         raise RecipeFormatError(problems)
     out = {"format": FORMAT, "name": name.strip(), "description": document.get("description", "")}
+    if zone_name:
+        # Optional: without it the recipe follows its workspace's time zone.
+        out["timezone"] = zone_name
     out["trigger"] = trigger
     out["steps"] = clean_steps
     return out

@@ -77,6 +77,8 @@ class RecipeVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(auto_now_add=True)
+    # The recipe file's "timezone" (IANA name); empty: the workspace's, whatever it is now.
+    timezone = models.CharField(max_length=64, blank=True)
     # Every connection the steps name (each step holds its connection's id): who may see the
     # version's runs, and which recipes a broken connection pauses, are queries on this.
     connections = models.ManyToManyField(
@@ -104,6 +106,11 @@ class RecipeVersion(models.Model):
     @property
     def trigger(self) -> dict:
         return self.document.get("trigger", {})
+
+    @property
+    def zone_name(self) -> str:
+        """The time zone the version's dates are read in."""
+        return self.timezone or self.recipe.workspace.timezone
 
 
 class StepSample(models.Model):

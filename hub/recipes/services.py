@@ -207,7 +207,11 @@ def publish_recipe(recipe: Recipe, *, user=None) -> RecipeVersion:
             Recipe.objects.filter(pk=recipe.pk).update(draft=draft)
         last = recipe.versions.order_by("-number").values_list("number", flat=True).first()
         version = RecipeVersion.objects.create(
-            recipe=recipe, number=(last or 0) + 1, document=document, published_by=user
+            recipe=recipe,
+            number=(last or 0) + 1,
+            document=document,
+            published_by=user,
+            timezone=document.get("timezone") or "",
         )
         version.connections.set(access.step_connection_ids(document))
         recipe.current_version = version

@@ -134,6 +134,7 @@ def field_choices(request):
         ctx = Context(
             workspace_id=request.workspace.id,
             config=depends,
+            timezone=request.workspace.timezone,
             connection=connection,
             integration=integration,
         )

@@ -24,6 +24,7 @@ from hub.web import (
     system,
     triggers,
     webhooks,
+    workspace_settings,
 )
 
 connection_urls = [
@@ -95,6 +96,7 @@ member_urls = [
     path("members/<int:membership_id>/role/", members.change_role, name="change_role"),
     path("members/<int:membership_id>/remove/", members.remove_member, name="remove_member"),
     path("workspace/switch/", members.switch_workspace, name="switch_workspace"),
+    path("workspace/settings/", workspace_settings.workspace_settings, name="workspace_settings"),
     path("invites/<str:token>/", members.accept_invite, name="accept_invite"),
 ]
 

@@ -36,8 +36,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def resume_at(config: dict[str, Any], current: datetime) -> datetime:
-    """When the run should continue, as an aware UTC datetime."""
+def resume_at(config: dict[str, Any], current: datetime, recipe_zone: str = "UTC") -> datetime:
+    """When the run should continue, as an aware UTC datetime. A moment without an offset
+    is read in the step's ``timezone``, else the recipe's."""
     mode = config.get("mode") or "for"
     if mode == "for":
         amount = parse_number(config.get("amount"), "The amount")
@@ -52,7 +53,7 @@ def resume_at(config: dict[str, Any], current: datetime) -> datetime:
         return current + timedelta(seconds=float(seconds))
     if mode == "until":
         try:
-            tz = zone(config.get("timezone") or "UTC")
+            tz = zone(config.get("timezone") or recipe_zone or "UTC")
         except ValueError as exc:
             raise _fail(f"Time zone: {exc}.") from None
         value = config.get("until")
@@ -73,7 +74,7 @@ def run(ctx: Context) -> dict[str, Any]:
     current = utcnow()
     if ctx.resumed:
         return {"waited_until": current.isoformat()}
-    target = resume_at(ctx.config, current)
+    target = resume_at(ctx.config, current, ctx.timezone)
     if target <= current:
         return {"waited_until": current.isoformat()}
     raise WaitUntil(target, output={"waiting_until": target.isoformat()})
@@ -115,8 +116,10 @@ ACTION = Action(
         Field(
             "timezone",
             _("Time zone"),
-            default="UTC",
-            help=_("For a date and time without an offset, e.g. Asia/Seoul."),
+            help=_(
+                "For a date and time without an offset, e.g. Asia/Seoul. Empty: the recipe's "
+                "time zone."
+            ),
         ),
     ),
     outputs=(OutputField("waited_until", _("Waited until"), kind="date"),),

@@ -83,7 +83,8 @@ def _int(ctx: Context, key: str, label: str, default: int, low: int, high: int) 
 
 def _zone(ctx: Context, key: str, label: str):
     try:
-        return zone(ctx.config.get(key) or "UTC")
+        # Empty: the recipe's time zone, so "09:00" means 09:00 where the team is.
+        return zone(ctx.config.get(key) or ctx.timezone or "UTC")
     except ValueError as exc:
         raise _fail(f"{label}: {exc}.") from None
 
@@ -347,10 +348,16 @@ ACTION = Action(
         Field(
             "timezone",
             _("Time zone"),
-            default="UTC",
-            help=_("IANA name such as Asia/Seoul; dates without an offset are read in it."),
+            help=_(
+                "IANA name such as Asia/Seoul; dates without an offset are read in it. "
+                "Empty: the recipe's time zone."
+            ),
         ),
-        Field("to_timezone", _("Convert to time zone"), help=_("IANA name such as Europe/Paris.")),
+        Field(
+            "to_timezone",
+            _("Convert to time zone"),
+            help=_("IANA name such as Europe/Paris. Empty: the recipe's time zone."),
+        ),
         Field("amount", _("Amount"), kind="number", help=_("Add or subtract time: how much.")),
         Field(
             "unit",

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations import http
+from integrations import http, ratelimit
 from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 
 # ECODEs seen when the token itself is no good (OAUTH_017 invalid, OAUTH_025 revoked...).
@@ -107,13 +107,18 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 class ClickUpClient:
-    def __init__(self, token: str, base_url: str | None = None) -> None:
+    def __init__(
+        self, token: str, base_url: str | None = None, limiter: ratelimit.Limiter | None = None
+    ) -> None:
+        self.limiter = limiter
         self.base_url = (base_url or settings.CLICKUP_API_URL).rstrip("/")
         # The token is the whole header, no scheme: what ClickUp's v2 docs show for both
         # personal and OAuth tokens.
         self._headers = {"Authorization": token, "Accept": "application/json"}
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if self.limiter is not None:
+            self.limiter.acquire("clickup")
         response = http.request(
             method,
             f"{self.base_url}/{path.lstrip('/')}",
@@ -121,6 +126,9 @@ class ClickUpClient:
             raise_for_status=False,
             **kwargs,
         )
+        if self.limiter is not None:
+            # The token's plan sets its limit (100, 1,000 or 10,000 a minute): follow it.
+            self.limiter.report("clickup", ratelimit.clickup_rates(response.headers))
         if response.status_code >= 400:
             raise clickup_error(response, path.lstrip("/"))
         return response.json() if response.content else {}
@@ -166,7 +174,9 @@ class ClickUpIntegration(Integration):
         return TRIGGERS
 
     def client(self, connection) -> ClickUpClient:
-        return ClickUpClient(connection.fresh_token())
+        return ClickUpClient(
+            connection.fresh_token(), limiter=ratelimit.for_connection(self, connection)
+        )
 
     def account(self, token: Mapping[str, Any]) -> Account:
         client = ClickUpClient(str(token["access_token"]))

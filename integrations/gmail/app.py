@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations import http
+from integrations import http, ratelimit
 from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 
 SCOPES = ("https://www.googleapis.com/auth/gmail.modify",)
@@ -78,11 +78,17 @@ def gmail_error(response: requests.Response) -> IntegrationError:
 class GmailClient:
     """The slice of the Gmail REST API the hub uses, bound to one access token."""
 
-    def __init__(self, token: str, base_url: str | None = None) -> None:
+    def __init__(
+        self, token: str, base_url: str | None = None, limiter: ratelimit.Limiter | None = None
+    ) -> None:
         self.base_url = (base_url or settings.GMAIL_API_URL).rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.limiter = limiter
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if self.limiter is not None:
+            # Gmail's limit is in quota units per user: a send costs 100, a read 5.
+            self.limiter.acquire("gmail", cost=ratelimit.gmail_units(method, path))
         return http.request(
             method,
             f"{self.base_url}/users/me/{path.lstrip('/')}",
@@ -172,7 +178,9 @@ class GmailIntegration(Integration):
         return TRIGGERS
 
     def client(self, connection) -> GmailClient:
-        return GmailClient(connection.fresh_token())
+        return GmailClient(
+            connection.fresh_token(), limiter=ratelimit.for_connection(self, connection)
+        )
 
     def account(self, token: Mapping[str, Any]) -> Account:
         # The token answer has no address without the openid scope: ask Gmail itself.

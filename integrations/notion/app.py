@@ -16,7 +16,7 @@ from notion_client.errors import (
     RequestTimeoutError,
 )
 
-from integrations import http
+from integrations import http, ratelimit
 from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 
 TIMEOUT_MS = 30_000
@@ -65,8 +65,12 @@ class NotionIntegration(Integration):
 
         return ACTIONS
 
-    def sdk_client(self, token: str) -> Client:
+    def sdk_client(self, token: str, limiter: ratelimit.Limiter | None = None) -> Client:
+        # Each request takes a slot of the connection's rate limit as it leaves (an httpx
+        # request hook), so calls the SDK makes on its own count too.
+        hooks = {"request": [ratelimit.httpx_hook(limiter, "notion")]} if limiter else {}
         return Client(
+            client=httpx.Client(event_hooks=hooks),
             auth=token,
             base_url=settings.NOTION_API_URL,
             notion_version=settings.NOTION_VERSION,
@@ -77,7 +81,7 @@ class NotionIntegration(Integration):
         )
 
     def client(self, connection) -> Client:
-        return self.sdk_client(connection.fresh_token())
+        return self.sdk_client(connection.fresh_token(), ratelimit.for_connection(self, connection))
 
     def account(self, token: Mapping[str, Any]) -> Account:
         owner = (token.get("owner") or {}).get("user") or {}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from integrations import ratelimit
 from integrations.base import Account, Integration, IntegrationError, OAuthSpec
 
 TIMEOUT_SECONDS = 30
@@ -52,6 +53,24 @@ def _api_url(method: str) -> str:
     return base + ("" if base.endswith("/") else "/") + method
 
 
+class LimitedWebClient(WebClient):
+    """slack-sdk's client, taking a slot of the method's tier (or, for chat.postMessage, of
+    the channel) before each Web API request; method calls and the SDK's own paging both
+    send through ``_perform_urllib_http_request``."""
+
+    def __init__(self, *args: Any, limiter: ratelimit.Limiter | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter
+
+    def _perform_urllib_http_request(self, *, url: str, args: dict) -> dict:
+        if self.limiter is not None:
+            method = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            body = args.get("json") or args.get("data") or args.get("params")
+            bucket, scope = ratelimit.slack_bucket(method, body if isinstance(body, dict) else {})
+            self.limiter.acquire(bucket, scope=scope)
+        return super()._perform_urllib_http_request(url=url, args=args)
+
+
 class SlackIntegration(Integration):
     slug = "slack"
     name = "Slack"
@@ -80,13 +99,15 @@ class SlackIntegration(Integration):
 
         return TRIGGERS
 
-    def web_client(self, token: str) -> WebClient:
+    def web_client(self, token: str, limiter: ratelimit.Limiter | None = None) -> WebClient:
         # No retry handlers beyond the default connection-error one: a 429 comes back to the
         # engine as retry_after instead of sleeping inside a worker.
-        return WebClient(token=token, base_url=settings.SLACK_API_URL, timeout=TIMEOUT_SECONDS)
+        return LimitedWebClient(
+            token=token, base_url=settings.SLACK_API_URL, timeout=TIMEOUT_SECONDS, limiter=limiter
+        )
 
     def client(self, connection) -> WebClient:
-        return self.web_client(connection.fresh_token())
+        return self.web_client(connection.fresh_token(), ratelimit.for_connection(self, connection))
 
     def account(self, token: Mapping[str, Any]) -> Account:
         team = token.get("team") or {}

@@ -1,0 +1,49 @@
+"""What a step's Context says about the run beyond its config: the recipe's time zone and
+who the run acts for. Read once per execution (one query through the run's relations) and
+kept on it, so a recipe of fifty steps asks once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.engine.models import Run
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    timezone: str
+    recipe_id: int | None
+    version_id: int | None
+    # The recipe's owner: who the run acts for (LLM usage, "assigned to me").
+    member_id: int | None
+
+
+def run_facts(execution) -> RunFacts:
+    cached = getattr(execution, "facts", None)
+    if cached is not None:
+        return cached
+    run = execution.run
+    row = (
+        Run.objects.filter(pk=run.id)
+        .values("version__timezone", "workspace__timezone", "recipe__owner_id")
+        .first()
+        or {}
+    )
+    facts = RunFacts(
+        # The version's own zone (the recipe file's "timezone"), else its workspace's now.
+        timezone=row.get("version__timezone") or row.get("workspace__timezone") or "UTC",
+        recipe_id=run.recipe_id,
+        version_id=run.version_id,
+        member_id=row.get("recipe__owner_id"),
+    )
+    execution.facts = facts
+    return facts
+
+
+def with_recipe_zone(action, config: dict, zone: str) -> dict:
+    """A step whose action has a ``timezone`` field left empty reads its dates in the
+    recipe's zone: the field is filled in for the call (what the member typed, recorded as
+    the step's input, stays as it was)."""
+    if zone and action.field("timezone") is not None and not config.get("timezone"):
+        return {**config, "timezone": zone}
+    return config

@@ -117,6 +117,12 @@ def field_choices(request):
     if refusal is not None:
         return refusal
     config = _config(request)
+    # A parent left as it came (ClickUp's "No folder") counts with its default, as it does
+    # when the step runs.
+    for other in siblings:
+        unset = other.key in field.depends_on and config.get(other.key) in (None, "")
+        if unset and other.default not in (None, ""):
+            config[other.key] = other.default
     waiting = _waiting(field, siblings, config)
     if waiting is not None:
         return JsonResponse(waiting)

@@ -106,12 +106,24 @@ def step_context(request, recipe: Recipe, draft: dict, index: int, samples: dict
 
 
 def split_optional(context: dict) -> None:
-    """Required fields and those already filled show; the rest wait under "More options",
+    """Required fields and those already filled show, with the pickers they depend on (a
+    ClickUp list needs its Workspace and Space first); the rest wait under "More options",
     so a card asks first for what it needs."""
+    controls = {control.key: control for control in context["controls"]}
+    wanted = {
+        key
+        for key, control in controls.items()
+        if control.required or key in context.get("filled", ()) or control.error
+    }
+    todo = list(wanted)
+    while todo:
+        for parent in controls[todo.pop()].depends_on:
+            if parent in controls and parent not in wanted:
+                wanted.add(parent)
+                todo.append(parent)
     shown, more = [], []
     for control in context["controls"]:
-        filled = control.key in context.get("filled", ()) or control.error
-        (shown if control.required or filled else more).append(control)
+        (shown if control.key in wanted else more).append(control)
     context["shown_controls"], context["more_controls"] = shown, more
 
 

@@ -21,7 +21,7 @@ from tests.fakes.gmail import FakeGoogle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-INTERACTIONS = 23
+INTERACTIONS = 25
 
 
 @pytest.fixture
@@ -78,8 +78,12 @@ def build_flagship(page, live_server, who: Person, clickup, words: dict) -> None
 
     who.click(page.locator("#add-step-1"))
     who.click(page.get_by_role("button", name="ClickUp"))
-    who.click(page.get_by_role("button", name=words["create_task"]))
-    who.fill(page.locator("#step-create_task-list"), clickup.list_id)
+    who.click(page.get_by_role("button", name=words["create_task"], exact=True))
+    # The list through its chained pickers: Workspace, then Space ("No folder" is the
+    # default), then the list itself.
+    who.choose(page.locator("#step-create_task-workspace"), "Acme")
+    who.choose(page.locator("#step-create_task-space"), "Operations")
+    who.choose(page.locator("#step-create_task-list"), "Inbox tasks")
     who.click(page.locator('[data-insert-for="step-create_task-name"]'))
     who.check_axe("3-insert-data")
     with page.expect_response(lambda r: "/edit/steps/" in r.url):

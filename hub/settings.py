@@ -270,6 +270,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # each task instead, honouring CONN_MAX_AGE like a web request does.
 CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
+# Beat keeps its last-run times here; the Procfile passes no --schedule, so it follows
+# HUB_VAR_DIR like every other file the hub writes.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
 def periodic(task: str, seconds: int) -> dict:

@@ -137,7 +137,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open like PostgreSQL's: opening one (and registering Django's SQL functions on
+    # it) cost the web more CPU than the webhook it served (bench/engine.py, docs/engine.md
+    # "Scale"). hub/celery.py and Django's request signals close broken or old ones.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env("SQLITE_CONN_MAX_AGE", "600"))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -237,6 +240,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu sleeps this long whenever the folder is empty or every slot is busy; its
+        # default (1 s) made the worker finish one batch of 8 runs per second. An idle poll
+        # is one listdir of an empty folder: 20 a second cost ~0.1 % of a core.
+        "polling_interval": float(env("CELERY_FILESYSTEM_POLLING_INTERVAL", "0.05")),
     }
 else:
     # A message whose worker died unacknowledged comes back after this long (Redis, SQS).

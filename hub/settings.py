@@ -232,11 +232,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "staging", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's file transport with whole-file writes and claims by rename
+    # (hub/system/file_broker.py says what it fixes).
+    CELERY_BROKER_TRANSPORT = "hub.system.file_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
+        "staging_folder": str(_broker_dir / "staging"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
@@ -277,6 +281,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # each task instead, honouring CONN_MAX_AGE like a web request does.
 CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
+# Below this much free space under HUB_VAR_DIR the hub reports it and refuses new webhooks
+# with a 503 (hub/system/disk.py).
+HUB_MIN_FREE_MB = int(env("HUB_MIN_FREE_MB", "50"))
 # Beat keeps its last-run times here; the Procfile passes no --schedule, so it follows
 # HUB_VAR_DIR like every other file the hub writes.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

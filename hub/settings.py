@@ -272,6 +272,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # timeout works on any pool: docs/engine.md, "Timeouts"). Measured in bench/engine.py.
 CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", "threads")
 CELERY_WORKER_CONCURRENCY = int(env("CELERY_WORKER_CONCURRENCY", "8"))
+# Recycle policy. A thread-pool worker measured flat (bench/memory.py: +0.1 MB per 10,000
+# runs), so it is not recycled; a prefork child that grows past this (KB) is replaced after
+# its current task (prefork only; Celery's threads pool has no per-child limits).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("CELERY_WORKER_MAX_MEMORY_PER_CHILD", "250000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")

@@ -1,6 +1,6 @@
-"""Disk full under HUB_VAR_DIR: /healthz and the System status page say so, webhooks are
-refused with a 503 the sender can retry (nothing accepted that could not be recorded), and
-the hub recovers by itself when space returns."""
+"""Disk full under HUB_VAR_DIR (and a database out of reach): /healthz and the System status
+page say so, webhooks are refused with a 503 the sender can retry (nothing accepted that
+could not be recorded), and the hub recovers by itself when space returns."""
 
 from __future__ import annotations
 
@@ -81,3 +81,16 @@ def test_other_database_errors_are_not_taken_for_a_full_disk():
     assert disk.is_disk_full(OperationalError("database or disk is full"))
     assert disk.is_disk_full(OSError(28, "No space left on device"))
     assert not disk.is_disk_full(OperationalError("no such table: engine_run"))
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(client, hook, monkeypatch):
+    from hub.web import webhooks
+
+    def gone(public_id):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(webhooks._HOOK, "first", gone)
+    response = post(client, hook)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "cannot reach its database" in response.json()["error"]

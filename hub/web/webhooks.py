@@ -5,9 +5,9 @@ The JSON body becomes the run's trigger data (a body that is not an object arriv
 ``{"body": …}``). Answers quickly: the run is inserted and enqueued on commit, and the
 response is ``202 {"run_id": …}``. A wrong id or secret is a 404 (nothing to probe); a
 malformed body (NaN and infinite numbers included) is a 400 and an oversized one a 413, each
-with a reason. When the hub's disk is (nearly) full the answer is a 503 with Retry-After:
-nothing is accepted that could not be recorded. A sender may set ``Idempotency-Key``: the
-same key for the same recipe starts one run only.
+with a reason. When the hub's disk is (nearly) full, or its database cannot be reached, the
+answer is a 503 with Retry-After: nothing is accepted that could not be recorded. A sender
+may set ``Idempotency-Key``: the same key for the same recipe starts one run only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -46,6 +46,15 @@ _HOOK = CompiledQuery(
 
 def _error(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
+
+
+def _unavailable() -> JsonResponse:
+    # The database is restarting or unreachable: refused, so the sender sends it again.
+    response = _error(
+        503, "The hub cannot reach its database; nothing was started. Send it again later."
+    )
+    response["Retry-After"] = "30"
+    return response
 
 
 def _disk_full() -> JsonResponse:
@@ -102,7 +111,10 @@ def _read_body(request) -> bytes | None:
 def catch(request, public_id: str, secret: str | None = None):
     if secret is None:
         secret = request.headers.get("X-Hook-Secret", "")
-    row = _HOOK.first(public_id)
+    try:
+        row = _HOOK.first(public_id)
+    except (OperationalError, InterfaceError):
+        return _unavailable()
     # Compare even when the recipe is unknown, so timing does not tell which part was wrong.
     expected = row[-1] if row else "x" * 32
     if not hmac.compare_digest(expected.encode(), secret.encode()) or row is None:
@@ -140,6 +152,8 @@ def catch(request, public_id: str, secret: str | None = None):
     except (DatabaseError, OSError) as error:
         if disk.is_disk_full(error):
             return _disk_full()
+        if isinstance(error, OperationalError | InterfaceError):
+            return _unavailable()
         raise
     if run is None:
         existing = Run.objects.filter(dedupe_key=dedupe).values_list("id", flat=True).first()

@@ -194,6 +194,24 @@ def end_to_end(stack: Stack, recipe, fake_pid: int, senders: int, rate, seconds:
     }
 
 
+def idle_cpu(stack: Stack, fake_pid: int, layout: dict, seconds: float) -> str:
+    """CPU of the hub's processes with nothing to do (web, workers, scheduler), as a share
+    of one core: what a laptop pays for leaving `make run` on."""
+    from django.db import connection
+
+    meter = CpuMeter(stack, fake_pid, connection.settings_dict["NAME"])
+    time.sleep(5)  # past start-up
+    before = meter.sample()
+    time.sleep(seconds)
+    after = meter.sample()
+    used = {k: (after[k] - before[k]) / seconds * 100 for k in ("web", "workers", "scheduler")}
+    parts = ", ".join(f"{k} {v:.2f}%" for k, v in used.items())
+    return (
+        f"idle [{layout['workers']} worker process(es)]: {sum(used.values()):.2f}% of one core "
+        f"over {seconds:.0f} s ({parts})"
+    )
+
+
 def parse_layout(text: str) -> dict:
     """pool:WORKERSxCONCURRENCY[/webWxT], e.g. threads:1x8/web1x8."""
     pool, rest = text.split(":")
@@ -233,6 +251,7 @@ def main() -> None:
     parser.add_argument("--modes", default="closed,paced", help="closed and/or paced")
     parser.add_argument("--find-rate", default="", help="rising paced rates, comma-separated")
     parser.add_argument("--no-overhead", action="store_true")
+    parser.add_argument("--idle", type=float, default=30, help="seconds of idle CPU to read")
     args = parser.parse_args()
 
     fake_proc, fake = start_fake()
@@ -257,6 +276,8 @@ def main() -> None:
             )
             stack.start()
             try:
+                if args.idle:
+                    print(idle_cpu(stack, fake_proc.pid, layout, args.idle), flush=True)
                 # Warm-up: imports, connections, the first compiled statements.
                 end_to_end(stack, recipe, fake_proc.pid, 8, 20, 2)
                 for senders in (int(s) for s in args.senders.split(",")):

@@ -109,3 +109,11 @@ def test_a_duplicate_idempotency_key_answers_with_the_first_run(client, hook, se
     assert first.status_code == 202 and again.status_code == 200
     assert again.json() == {"run_id": first.json()["run_id"], "duplicate": True}
     assert Run.objects.count() == 1
+
+
+def test_the_run_insert_refuses_a_model_with_fields_only_save_fills():
+    from hub.engine.compiled_sql import RowInsert
+    from hub.recipes.models import Recipe  # created_at / updated_at are auto_now(_add)
+
+    with pytest.raises(TypeError, match="cannot fill"):
+        RowInsert(Recipe)

@@ -51,6 +51,11 @@ class RowInsert:
     def __init__(self, model: type[models.Model], using: str = "default"):
         self.model, self.using = model, using
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        # Such a field gets its value in Model.save (pre_save), which is not called here.
+        automatic = [f.name for f in self.fields if getattr(f, "auto_now", False)]
+        automatic += [f.name for f in self.fields if getattr(f, "auto_now_add", False)]
+        if automatic:
+            raise TypeError(f"{model.__name__}: RowInsert cannot fill {automatic}")
         self._sql: dict[str, str] = {}
 
     def _statement(self, connection) -> str:

@@ -383,13 +383,13 @@ ENGINE_DEDUPE_DAYS = int(env("ENGINE_DEDUPE_DAYS", "400"))
 # database and the tick sends them this long before they are due. Capped at half the broker's
 # visibility timeout (Redis hands an unacknowledged countdown message out again after it).
 ENGINE_WAIT_ENQUEUE_SECONDS = int(env("ENGINE_WAIT_ENQUEUE_SECONDS", "300"))
-ENGINE_TICK_SECONDS = int(env("ENGINE_TICK_SECONDS", "5"))
+# The scheduler (beat) runs the schedule tick itself this often (hub/system/scheduler.py).
+ENGINE_TICK_SECONDS = float(env("ENGINE_TICK_SECONDS", "1"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))
 CELERY_BEAT_SCHEDULE.update(
     {
-        "engine-tick": periodic("hub.engine.tasks.tick", ENGINE_TICK_SECONDS),
         "engine-sweep": periodic("hub.engine.tasks.sweep", ENGINE_SWEEP_SECONDS),
         "engine-prune": periodic("hub.engine.tasks.prune", 3600),
     }

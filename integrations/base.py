@@ -26,6 +26,7 @@ from integrations.fields import (
     FieldKind,
     FieldsProvider,
     OutputField,
+    ProvidedOutputs,
     output_shape,
 )
 
@@ -160,7 +161,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Action:
+class Action(ProvidedOutputs):
     key: str
     label: str
     run: Callable[[Context], dict[str, Any]]
@@ -188,14 +189,6 @@ class Action:
         """Static outputs; with an ``outputs_provider`` any other key is accepted too, since
         publish-time checks run without a connection (see ``output_shape``)."""
         return output_shape(self.outputs, self.sample, open=self.outputs_provider is not None)
-
-    def outputs_for(self, ctx: Context) -> tuple[OutputField, ...]:
-        """Every output for this step's config: the static ones, then the provider's."""
-        if self.outputs_provider is None:
-            return self.outputs
-        static = {o.key for o in self.outputs}
-        extra = tuple(o for o in self.outputs_provider(ctx) if o.key not in static)
-        return self.outputs + extra
 
 
 @dataclass(frozen=True)
@@ -238,7 +231,7 @@ class PollResult:
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Trigger(ProvidedOutputs):
     key: str
     label: str
     fields: tuple[Field, ...] = ()
@@ -254,9 +247,12 @@ class Trigger:
     # The data is whatever the caller sends (a webhook body, "Run now" test data): later
     # steps may reference anything in it, so publish-time checks cannot hold it to a shape.
     any_data: bool = False
+    # Outputs only the connection knows (a Notion data source's properties), as on ``Action``.
+    outputs_provider: Callable[[Context], tuple[OutputField, ...]] | None = None
 
     def output_shape(self) -> dict | None:
-        return None if self.any_data else output_shape(self.outputs, self.sample)
+        opened = self.outputs_provider is not None
+        return None if self.any_data else output_shape(self.outputs, self.sample, open=opened)
 
 
 ClientAuth = Literal["basic", "body", "query"]

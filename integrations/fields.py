@@ -89,12 +89,15 @@ class Field:
 @dataclass(frozen=True)
 class OutputField:
     """One value a step gives later steps. ``children`` declare what is inside it: the keys of
-    an object (``kind="json"``) or of each item of a list (``kind="list"``)."""
+    an object (``kind="json"``) or of each item of a list (``kind="list"``). ``open=True``:
+    the object (or each item) also holds keys known only through the connection — a Notion
+    data source's properties by name — so publish checks accept any other key inside it."""
 
     key: str
     label: str
     kind: FieldKind = "text"
     children: tuple[OutputField, ...] = ()
+    open: bool = False
 
 
 _BLANK = {"number": 0, "bool": False, "list": [], "json": None}
@@ -103,11 +106,12 @@ _BLANK = {"number": 0, "bool": False, "list": [], "json": None}
 def _shape_of(output: OutputField, value: Any, present: bool) -> Any:
     if not output.children:
         return value if present else _BLANK.get(output.kind, "")
+    wrap = OpenObject if output.open else dict
     if output.kind == "list":
         items = value if present and isinstance(value, list) else []
         first = items[0] if items and isinstance(items[0], dict) else {}
-        return [_children(output.children, first)]
-    return _children(output.children, value if isinstance(value, dict) else {})
+        return [wrap(_children(output.children, first))]
+    return wrap(_children(output.children, value if isinstance(value, dict) else {}))
 
 
 def _children(children: tuple[OutputField, ...], sample: Mapping[str, Any]) -> dict:
@@ -128,3 +132,23 @@ def output_shape(
     declaration."""
     shape = _children(tuple(outputs), sample or {})
     return OpenObject(shape) if open else shape
+
+
+def with_provided(outputs: tuple[OutputField, ...], provider: Any, ctx: Any) -> tuple:
+    """``outputs``, then those ``provider(ctx)`` adds. A declared key is never replaced,
+    except an ``open`` one, which the provider may spell out (a list of rows whose
+    properties only the connection knows)."""
+    if provider is None:
+        return outputs
+    given = {o.key: o for o in provider(ctx)}
+    kept = tuple(given.pop(o.key) if o.open and o.key in given else o for o in outputs)
+    static = {o.key for o in outputs}
+    return kept + tuple(o for o in given.values() if o.key not in static)
+
+
+class ProvidedOutputs:
+    """``outputs_for(ctx)`` of an ``Action`` or ``Trigger``: every output for the step's
+    config, the declared ones, then those its ``outputs_provider`` adds."""
+
+    def outputs_for(self, ctx: Any) -> tuple[OutputField, ...]:
+        return with_provided(self.outputs, self.outputs_provider, ctx)  # type: ignore[attr-defined]

@@ -141,10 +141,27 @@ def test_create_task_assignee_email_not_in_the_workspace(clickup):
     assert clickup.calls("task.create") == []
 
 
-def test_create_task_unknown_status_carries_clickups_words(clickup):
+def test_create_task_unknown_status_says_to_pick_one_of_the_lists(clickup):
     error = fails(clickup, "create_task", list=clickup.list_id, name="x", status="shipped")
     assert error.permanent
-    assert error.message == "ClickUp refused the request: Status not found"
+    assert error.message == (
+        "The ClickUp list has no such status — pick one of the list's own statuses, or leave "
+        "the status empty for the list's first."
+    )
+    assert clickup.calls("task.create")[-1].status == 400
+
+
+def test_an_assignee_id_outside_the_workspace_says_to_pick_a_member(clickup):
+    error = fails(clickup, "create_task", list=clickup.list_id, name="x", assignees=["4242"])
+    assert error.permanent
+    assert error.message.startswith("An assignee is not a member of this ClickUp Workspace")
+    assert clickup.calls("task.create")[-1].status == 400
+
+
+def test_clickup_failing_is_retried(clickup):
+    clickup.fail_next("task.create", status=502)
+    error = fails(clickup, "create_task", list=clickup.list_id, name="x")
+    assert error.retryable and error.message == "ClickUp had a problem; trying again shortly."
 
 
 def test_create_task_rate_limited_waits_until_the_reset(clickup):
@@ -312,3 +329,14 @@ def test_task_and_comment_previews_are_the_requests_then_sent_and_send_nothing(c
     comment.run(ctx)
     [sent] = clickup.calls("task.comment.create")
     assert preview["body"] == sent.body
+
+
+def test_comment_and_member_lookup_rate_limited_wait_for_the_reset(clickup):
+    task = clickup.add_task(clickup.list_id, "Renew the contract")
+    clickup.rate_limit("task.comment.create", retry_after=6)
+    error = fails(clickup, "add_comment", task=task["id"], text="Hi")
+    assert error.retryable and 4 <= error.retry_after <= 6
+    assert clickup.comments[task["id"]] == []
+    clickup.rate_limit("team", retry_after=6)
+    error = fails(clickup, "find_member_by_email", workspace=clickup.team_id, email="a@acme.test")
+    assert error.retryable and 4 <= error.retry_after <= 6

@@ -252,6 +252,7 @@ def test_query_filters_sorts_and_paginates(notion):
             f"t{i}",
             {"Status": {"select": {"name": "Done" if i % 2 else "Todo"}}, "Points": {"number": i}},
         )
+        notion.advance(minutes=1)  # page timestamps are minute-truncated
     api = client(notion)
     done = api.data_sources.query(
         data_source_id=ds_id,
@@ -327,3 +328,92 @@ def test_token_endpoint_errors_are_not_api_response_errors(notion):
         )
     assert err.value.status == 400
     assert '"invalid_grant"' in err.value.body
+
+
+# -- database rows: typed values, filters per type, members, minute-truncated times
+
+
+def test_property_values_are_checked_per_type_with_validation_errors(notion):
+    _, ds_id = notion.add_database(
+        "Typed",
+        {"Name": "title", "Points": "number", "Stage": ("status", ["Todo", "Done"]),
+         "Tags": ("multi_select", ["a"]), "Due": "date", "Owner": "people", "Done": "checkbox"},
+    )  # fmt: skip
+    api = client(notion)
+    parent = {"type": "data_source_id", "data_source_id": ds_id}
+
+    def refused(**properties):
+        with pytest.raises(APIResponseError) as err:
+            api.pages.create(parent=parent, properties=properties)
+        assert err.value.code == APIErrorCode.ValidationError
+        return str(err.value)
+
+    assert "body.properties.Points.number should be a number" in refused(Points={"number": "3"})
+    assert 'Status option "Blocked" does not exist' in refused(
+        Stage={"status": {"name": "Blocked"}}
+    )
+    assert "Due.date.start should be a valid ISO 8601" in refused(Due={"date": {"start": "Friday"}})
+    assert "Owner.people[0].id" in refused(Owner={"people": [{"id": "0" * 32}]})
+    assert "Done.checkbox should be a boolean" in refused(Done={"checkbox": "yes"})
+    # A select or multi-select option that does not exist yet is added to the schema.
+    page = api.pages.create(
+        parent=parent, properties={"Tags": {"multi_select": [{"name": "a"}, {"name": "b"}]}}
+    )
+    assert [t["name"] for t in page["properties"]["Tags"]["multi_select"]] == ["a", "b"]
+    schema = api.data_sources.retrieve(data_source_id=ds_id)["properties"]["Tags"]
+    assert [o["name"] for o in schema["multi_select"]["options"]] == ["a", "b"]
+
+
+def test_filters_follow_the_property_type(notion):
+    _, ds_id = notion.add_database(
+        "Typed", {"Name": "title", "Points": "number", "Done": "checkbox", "Owner": "people"}
+    )
+    ada = notion.add_user("Ada", "ada@acme.test")
+    notion.add_page(
+        ds_id, "one", {"Points": {"number": 1}, "Owner": {"people": [{"id": ada["id"]}]}}
+    )
+    notion.add_page(ds_id, "two", {"Points": {"number": 2}, "Done": {"checkbox": True}})
+    api = client(notion)
+
+    def names(flt):
+        found = api.data_sources.query(data_source_id=ds_id, filter=flt)["results"]
+        return sorted(p["properties"]["Name"]["title"][0]["plain_text"] for p in found)
+
+    assert names({"property": "Points", "number": {"greater_than_or_equal_to": 2}}) == ["two"]
+    assert names({"property": "Done", "checkbox": {"equals": False}}) == ["one"]
+    assert names({"property": "Owner", "people": {"contains": ada["id"]}}) == ["one"]
+    assert names({"property": "Name", "title": {"starts_with": "t"}}) == ["two"]
+    with pytest.raises(APIResponseError) as err:
+        names({"property": "Points", "number": {"contains": 1}})
+    assert err.value.code == APIErrorCode.ValidationError
+
+
+def test_users_are_listed_page_by_page(notion):
+    for i in range(120):
+        notion.add_user(f"P{i}", f"p{i}@acme.test")
+    api = client(notion)
+    first = api.users.list(page_size=100)
+    assert len(first["results"]) == 100 and first["has_more"]
+    everyone = collect_paginated_api(api.users.list)
+    assert len(everyone) == 122  # the owner, 120 people and the bot
+    assert everyone[-1]["type"] == "bot"
+    assert api.users.retrieve(user_id=everyone[1]["id"])["person"]["email"] == "p0@acme.test"
+
+
+def test_page_times_are_truncated_to_the_minute(notion):
+    _, ds_id = notion.add_database("Times")
+    pages = [notion.add_page(ds_id, f"p{i}") for i in range(5)]
+    stamps = {p["created_time"] for p in pages}
+    assert len(stamps) == 1 and next(iter(stamps)).endswith(":00.000Z")
+    notion.advance(minutes=2)
+    later = notion.add_page(ds_id, "later")
+    assert later["created_time"] > next(iter(stamps))
+
+
+def test_a_database_may_hold_several_data_sources(notion):
+    db_id, ds_id = notion.add_database("Projects")
+    extra = notion.add_data_source(db_id, "Archive")
+    api = client(notion)
+    listed = api.databases.retrieve(database_id=db_id)["data_sources"]
+    assert [d["id"] for d in listed] == [ds_id, extra]
+    assert api.data_sources.retrieve(data_source_id=extra)["parent"]["database_id"] == db_id

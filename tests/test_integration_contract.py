@@ -49,7 +49,8 @@ def test_oauth_apps_are_the_four_connected_apps():
 
 
 def test_built_in_triggers_are_declared_by_the_registry():
-    assert registry.with_triggers() == ["manual", "webhook", "schedule"]
+    # Apps with triggers of their own (Slack, ClickUp, …) are listed beside the built-in ones.
+    assert {"manual", "webhook", "schedule"} <= set(registry.with_triggers())
     schedule = registry.get("schedule")
     assert set(schedule.triggers) == {"cron", "every", "hourly", "daily", "weekly"}
 
@@ -135,6 +136,11 @@ def test_publish_checks_accept_every_declared_output_and_nothing_else(slug, what
     for output in item.outputs:
         assert mapping.check({"x": f"{{{{ {root}.{output.key} }}}}"}, known) == []
     undeclared = mapping.check({"x": f"{{{{ {root}.not_declared_anywhere }}}}"}, known)
+    if getattr(item, "outputs_provider", None) is not None:
+        # Further outputs only the connection knows (a Notion database's properties): any
+        # other key is accepted at publish time.
+        assert undeclared == []
+        return
     assert undeclared and "not_declared_anywhere" in undeclared[0].message
 
 

@@ -147,7 +147,8 @@ def test_retention_is_set_by_admins_and_prunes(client, member_user, admin_user, 
     assert RetentionPolicy.objects.get(workspace=workspace).days == 3
     old = start_run(recipe, Run.Source.MANUAL, {})
     execute(old.id)
-    Run.objects.filter(id=old.id).update(finished_at=timezone.now() - timedelta(days=4))
+    four_days_ago = timezone.now() - timedelta(days=4)
+    Run.objects.filter(id=old.id).update(created_at=four_days_ago, finished_at=four_days_ago)
     fresh = start_run(recipe, Run.Source.MANUAL, {})
     execute(fresh.id)
     assert prune() == 1

@@ -87,6 +87,13 @@ class Run(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["workspace", "-created_at"], name="run_ws_recent"),
+            # The Runs page's filters: one recipe's runs, or one status's, newest first.
+            models.Index(
+                fields=["workspace", "recipe", "-created_at"], name="run_ws_recipe_recent"
+            ),
+            models.Index(
+                fields=["workspace", "status", "-created_at"], name="run_ws_status_recent"
+            ),
             models.Index(fields=["status", "enqueued_at"], name="run_status_enqueued"),
             models.Index(fields=["status", "resume_at"], name="run_status_resume"),
         ]

@@ -1,5 +1,13 @@
-"""Celery beat's scheduler, recording a heartbeat so /healthz can tell the scheduler is alive
-even when no worker is running."""
+"""Celery beat's scheduler: it records a heartbeat, so /healthz can tell the scheduler is
+alive even when no worker is running, and it runs the engine's tick itself.
+
+The tick runs here, not as a task a worker picks up: a worker whose slots are all busy with
+runs would otherwise hold the tick back behind them, and schedules would fire late exactly
+when the hub is busiest. Each tick fires what is due in batches until none is left (bounded,
+so one tick never starves beat's other entries), then sends parked waits that are near.
+Two schedulers may run at once: the tick's SKIP LOCKED and compare-and-set split the work
+(docs/engine.md, "Schedules").
+"""
 
 import logging
 import socket
@@ -10,9 +18,28 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
+# At most this many batches of due schedules per tick (each batch is scheduler.BATCH).
+MAX_BATCHES = 50
+
+
+def run_engine_tick() -> int:
+    """Fire every due schedule (in batches), then wake near parked waits; returns the runs
+    created."""
+    from hub.engine import scheduler
+
+    fired = 0
+    for _ in range(MAX_BATCHES):
+        batch = scheduler.tick()
+        fired += batch
+        if batch < scheduler.BATCH:
+            break
+    scheduler.wake()
+    return fired
+
 
 class HeartbeatScheduler(PersistentScheduler):
     _last_beat = 0.0
+    _last_tick = 0.0
 
     def tick(self, *args, **kwargs):
         now = time.monotonic()
@@ -24,6 +51,17 @@ class HeartbeatScheduler(PersistentScheduler):
                 self._last_beat = now
             except Exception:
                 log.exception("Could not record the scheduler heartbeat")
+        if now - self._last_tick >= settings.ENGINE_TICK_SECONDS:
+            self._last_tick = now
+            try:
+                run_engine_tick()
+            except Exception:
+                # The database may be restarting; the next tick tries again.
+                log.exception("The schedule tick failed")
+            finally:
+                from django.db import close_old_connections
+
+                close_old_connections()
         interval = super().tick(*args, **kwargs)
-        # Wake up in time for the next heartbeat even when no entry is due for longer.
-        return min(interval, settings.HEARTBEAT_SECONDS)
+        # Wake up in time for the next tick and heartbeat even when no entry is due sooner.
+        return min(interval, settings.HEARTBEAT_SECONDS, settings.ENGINE_TICK_SECONDS)

@@ -4,8 +4,9 @@ current workspace that the member may use.
 ``GET /recipes/choices/?app=&action=|trigger=&field=&connection=&search=&page=&config.<key>=``
 answers ``{"choices": [{"value", "label"}], "next_page"}``. ``field`` may name a row
 sub-field (``filters.property``); ``config.<key>`` carries the values of the field's
-``depends_on`` fields. When one of those is empty, or is a ``{{ }}`` reference (its value only
-exists during a run), the answer has no choices, ``waiting_for`` (the field's key) and a
+``depends_on`` fields; a field that the step's fields provider adds (from those values) is
+found through the provider. When one of those is empty, or is a ``{{ }}`` reference (its
+value only exists during a run), the answer has no choices, ``waiting_for`` (the field's key) and a
 ``message`` saying so. Another workspace's connection is a 404, one the member may not use a
 403. Live answers are cached for ``CHOICES_CACHE_SECONDS`` per connection, field, search, page
 and depends-on values in Django's cache (per process with the default LocMemCache); the
@@ -98,6 +99,10 @@ def field_choices(request):
     if declaration is None:
         return _error(404, _("%(app)s has no such step.") % {"app": integration.name})
     field, siblings = _find_field(declaration, params.get("field", ""))
+    if field is None and getattr(declaration, "fields_provider", None) is not None:
+        field, siblings, refusal = _provided_field(request, integration, declaration)
+        if refusal is not None:
+            return refusal
     if field is None:
         return _error(404, _("This step has no such field."))
     if not field.has_choices:
@@ -140,6 +145,29 @@ def field_choices(request):
             return _error(502, error.message)
         cache.set(cache_key, answer, settings.CHOICES_CACHE_SECONDS)
     return JsonResponse(answer)
+
+
+def _provided_field(request, integration, declaration):
+    """A field the step's fields provider adds from earlier choices (a Notion database's
+    "Owner" people picker): asked of the provider with the ``config.<key>`` values given."""
+    connection, refusal = _connection(request, integration.slug)
+    if refusal is not None:
+        return None, (), refusal
+    ctx = Context(
+        workspace_id=request.workspace.id,
+        config=_config(request),
+        connection=connection,
+        integration=integration,
+    )
+    try:
+        provided = tuple(declaration.fields_provider(ctx))
+    except IntegrationError as error:
+        if error.retryable:
+            wait = str(math.ceil(error.retry_after)) if error.retry_after else "1"
+            return None, (), _error(503, error.message, **{"Retry-After": wait})
+        return None, (), _error(502, error.message)
+    found = next((f for f in provided if f.key == request.GET.get("field")), None)
+    return found, declaration.fields + provided, None
 
 
 def _connection(request, slug: str) -> tuple[Connection | None, JsonResponse | None]:

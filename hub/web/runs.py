@@ -7,8 +7,8 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +16,9 @@ from hub.engine.models import RetentionPolicy, Run
 from hub.engine.runs import RunError, cancel, replay
 from hub.engine.sweeper import retention_days
 from hub.recipes import access
+from hub.recipes.models import Recipe
 from hub.web.decorators import member_required
+from hub.web.run_filters import RunFilters, page_of
 
 
 def _pretty(value) -> str:
@@ -40,27 +42,37 @@ def _seen_run(request, pk: int) -> Run:
 
 @member_required
 def run_list(request):
-    runs = access.visible_runs(
+    workspace_runs = access.visible_runs(
         request.membership, Run.objects.filter(workspace=request.workspace)
-    ).select_related("recipe")
-    status = request.GET.get("status", "")
-    if status in Run.Status.values:
-        runs = runs.filter(status=status)
-    page = Paginator(runs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "engine/runs.html",
-        {
-            "runs": page.object_list,
-            "page": page,
-            "status": status,
-            "statuses": Run.Status.choices,
-            "retention_days": retention_days(request.workspace),
-            "any_runs": access.visible_runs(
-                request.membership, Run.objects.filter(workspace=request.workspace)
-            ).exists(),
-        },
     )
+    recipes = list(
+        Recipe.objects.filter(workspace=request.workspace)
+        .order_by("name")
+        .values_list("id", "name")
+    )
+    filters = RunFilters.from_query(request.GET, {pk for pk, _name in recipes})
+    cursor = request.GET.get("after") or None
+    runs, next_cursor = page_of(
+        filters.apply(workspace_runs, timezone.get_current_timezone()).select_related("recipe"),
+        cursor,
+    )
+    context = {
+        "runs": runs,
+        "filters": filters,
+        "recipes": recipes,
+        "statuses": Run.Status.choices,
+        "next_query": filters.query(after=next_cursor) if next_cursor else "",
+        "first_query": filters.query() if cursor else None,
+        # Only the newest page follows new runs as they come; an older page stays still.
+        "live_query": None if cursor else filters.query(),
+    }
+    if request.htmx and request.GET.get("part") == "table":
+        return render(request, "engine/_runs_live.html", context)
+    context.update(
+        retention_days=retention_days(request.workspace),
+        any_runs=bool(runs) or filters.active or workspace_runs.exists(),
+    )
+    return render(request, "engine/runs.html", context)
 
 
 @member_required
@@ -71,18 +83,19 @@ def run_detail(request, pk: int):
     for step in steps:
         step.input_json = _pretty(step.input)
         step.output_json = _pretty(step.output)
-    return render(
-        request,
-        "engine/run.html",
-        {
-            "run": run,
-            "may_see": may_see,
-            "steps": steps,
-            "trigger_json": _pretty(run.trigger_data) if may_see else "",
-            "can_cancel": may_see and run.status in Run.ACTIVE and not run.cancel_requested,
-            "can_replay": may_see and run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
-        },
-    )
+    context = {
+        "run": run,
+        "may_see": may_see,
+        "steps": steps,
+        "trigger_json": _pretty(run.trigger_data) if may_see else "",
+        "can_cancel": may_see and run.status in Run.ACTIVE and not run.cancel_requested,
+        "can_replay": may_see and run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
+        # While the run goes on, the page asks for its newest state every two seconds.
+        "live": run.status in Run.ACTIVE,
+    }
+    if request.htmx and request.GET.get("part") == "live":
+        return render(request, "engine/_run_live.html", context)
+    return render(request, "engine/run.html", context)
 
 
 @member_required

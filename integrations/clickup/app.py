@@ -3,6 +3,7 @@ cannot be revoked through the API, so Disconnect only forgets them here."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,8 +27,9 @@ def _api(path: str) -> str:
     return settings.CLICKUP_API_URL.rstrip("/") + path
 
 
-def clickup_error(response: requests.Response) -> IntegrationError:
-    """ClickUp's error body: {"err": "...", "ECODE": "..."}."""
+def clickup_error(response: requests.Response, path: str = "") -> IntegrationError:
+    """ClickUp's error body: {"err": "...", "ECODE": "..."}. ``path`` is the request's path
+    under the API, so a refusal about a list can say so."""
     try:
         body = response.json()
     except ValueError:
@@ -37,6 +39,15 @@ def clickup_error(response: requests.Response) -> IntegrationError:
     status = response.status_code
     # ClickUp answers 401 for a Workspace the token was not authorised for, too: that one
     # is fixed by reconnecting and ticking the Workspace, not by refreshing.
+    if ecode in TEAM_ECODES and path.startswith("list/"):
+        # ClickUp answers a list the token cannot reach (or a deleted one) the same way.
+        return IntegrationError(
+            gettext(
+                "This ClickUp list is not authorised for Toolstack, or it was deleted — pick "
+                "the list again, or reconnect ClickUp and tick the list's Workspace."
+            ),
+            permanent=True,
+        )
     if ecode in TEAM_ECODES:
         return IntegrationError(
             gettext(
@@ -48,17 +59,9 @@ def clickup_error(response: requests.Response) -> IntegrationError:
     if status == 401 or ecode in AUTH_ECODES:
         return IntegrationError(gettext("ClickUp no longer accepts this connection."), reauth=True)
     if status == 429:
-        retry = http.retry_after_seconds(response.headers)
-        reset = response.headers.get("X-RateLimit-Reset")
-        if retry is None and reset:
-            import time
-
-            try:
-                retry = max(0.0, float(reset) - time.time())
-            except ValueError:
-                retry = None
         return IntegrationError(
-            gettext("ClickUp is limiting requests; trying again shortly."), retry_after=retry
+            gettext("ClickUp is limiting requests; trying again shortly."),
+            retry_after=retry_after(response.headers),
         )
     if status >= 500:
         return IntegrationError(gettext("ClickUp had a problem; trying again shortly."))
@@ -71,9 +74,36 @@ def clickup_error(response: requests.Response) -> IntegrationError:
             % {"err": err or status},
             permanent=True,
         )
+    if ecode == "ITEM_062" or err == "Status not found":
+        return IntegrationError(_refusal(ecode), permanent=True)
     return IntegrationError(
         gettext("ClickUp refused the request: %(err)s") % {"err": err or status}, permanent=True
     )
+
+
+def _refusal(ecode: str) -> str:
+    """Words for the refusals a member fixes in the step (ClickUp's own are terse)."""
+    if ecode == "ITEM_062":
+        return gettext(
+            "An assignee is not a member of this ClickUp Workspace — pick members of the "
+            "list's Workspace, or invite the person in ClickUp first."
+        )
+    return gettext(
+        "The ClickUp list has no such status — pick one of the list's own statuses, or leave "
+        "the status empty for the list's first."
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait after a 429. ClickUp documents ``X-RateLimit-Reset`` (the Unix time
+    the window resets), not ``Retry-After``; either is honoured, the reset time first."""
+    reset = headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            pass
+    return http.retry_after_seconds(headers)
 
 
 class ClickUpClient:
@@ -92,7 +122,7 @@ class ClickUpClient:
             **kwargs,
         )
         if response.status_code >= 400:
-            raise clickup_error(response)
+            raise clickup_error(response, path.lstrip("/"))
         return response.json() if response.content else {}
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
@@ -100,6 +130,9 @@ class ClickUpClient:
 
     def post(self, path: str, body: Any) -> dict[str, Any]:
         return self.request("POST", path, json=body)
+
+    def put(self, path: str, body: Any) -> dict[str, Any]:
+        return self.request("PUT", path, json=body)
 
     def user(self) -> dict[str, Any]:
         return self.get("user").get("user") or {}

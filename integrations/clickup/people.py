@@ -17,6 +17,7 @@ from integrations.base import (
     IntegrationError,
     OutputField,
 )
+from integrations.clickup.paging import paged
 
 
 def teams(ctx: Context) -> list[dict[str, Any]]:
@@ -34,6 +35,21 @@ def workspace_choices(ctx: Context, search: str, page: str | None) -> ChoicePage
             if needle in str(t.get("name") or "").lower()
         ]
     )
+
+
+def member_choices(ctx: Context, search: str, page: str | None) -> ChoicePage:
+    """The members of every Workspace the connection sees (one GET /team), by name and
+    email address; the value is the user id."""
+    seen: dict[str, Choice] = {}
+    for found in teams(ctx):
+        for entry in found.get("members") or []:
+            user = entry.get("user") or {}
+            if user.get("id") is None:
+                continue
+            name = user.get("username") or user.get("email") or str(user["id"])
+            label = f"{name} ({user['email']})" if user.get("email") else str(name)
+            seen.setdefault(str(user["id"]), Choice(str(user["id"]), label))
+    return paged(list(seen.values()), search, page)
 
 
 def team(ctx: Context, team_id: Any) -> dict[str, Any]:
@@ -115,6 +131,20 @@ def user_ids(ctx: Context, values: Any) -> list[int]:
                 permanent=True,
             ) from None
     return list(dict.fromkeys(ids))
+
+
+def assignees_field(help: Any = None) -> Field:
+    """People picked from the Workspaces' members, or email addresses (a mapped value from
+    an earlier step) looked up among them when the step runs."""
+    return Field(
+        "assignees",
+        _("Assignees"),
+        kind="choice",
+        multiple=True,
+        help=help
+        or _("Pick members, or give their email addresses (for example from an earlier step)."),
+        dynamic_choices=member_choices,
+    )
 
 
 WORKSPACE = Field(

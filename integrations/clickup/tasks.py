@@ -1,25 +1,19 @@
-"""ClickUp actions on tasks: create one, comment on one."""
+"""ClickUp actions on tasks: create one, comment on one; the task fields other task
+actions share."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Choice, Context, Field, IntegrationError, OutputField
-from integrations.clickup import dates
-from integrations.clickup.people import user_ids
+from integrations.clickup import custom_fields, dates, previews
+from integrations.clickup.hierarchy import STATUS, picker_fields
+from integrations.clickup.people import assignees_field, member_choices, user_ids
 
 PRIORITIES = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
-
-TIMEZONE = Field(
-    "timezone",
-    _("Time zone"),
-    default="UTC",
-    help=_("Dates without a time zone are read in this one, for example Asia/Seoul."),
-)
 
 
 def task_view(task: dict[str, Any], tz) -> dict[str, Any]:
@@ -56,17 +50,23 @@ def priority(value: Any) -> int | None:
     )
 
 
-def _task_request(ctx: Context) -> tuple[str, dict[str, Any]]:
-    """The path and body of the create request. Assignees given by email are looked up (one
-    read of the Workspace's members), for the preview too: a preview reads, never writes."""
+def list_id(ctx: Context) -> str:
+    found = str(ctx.config.get("list") or "").strip()
+    if not found:
+        raise IntegrationError(gettext("Choose a ClickUp list for this step."), permanent=True)
+    return found
+
+
+def common_body(ctx: Context) -> dict[str, Any]:
+    """What create and update send alike, for the fields given: description, dates (read in
+    the recipe's time zone; ``*_time`` false for a date alone), priority and status."""
     config = ctx.config
-    tz = dates.zone(config.get("timezone"))
-    body: dict[str, Any] = {"name": str(config["name"])}
+    tz = dates.step_zone(ctx)
+    body: dict[str, Any] = {}
+    if config.get("name") not in (None, ""):
+        body["name"] = str(config["name"])
     if config.get("description"):
         body["markdown_description"] = str(config["description"])
-    assignees = user_ids(ctx, config.get("assignees"))
-    if assignees:
-        body["assignees"] = assignees
     for key in ("due_date", "start_date"):
         parsed = dates.parse(config.get(key), tz)
         if parsed is not None:
@@ -76,32 +76,44 @@ def _task_request(ctx: Context) -> tuple[str, dict[str, Any]]:
         body["priority"] = level
     if config.get("status"):
         body["status"] = str(config["status"])
+    return body
+
+
+def task_request(ctx: Context) -> tuple[str, dict[str, Any]]:
+    """The path and body of Create Task. Assignees given by email and custom fields are
+    looked up (one read each, only when used), for the preview too: a preview reads, never
+    writes."""
+    config = ctx.config
+    target = list_id(ctx)
+    dates.step_zone(ctx)  # an unknown time zone is refused before anything is read
+    body = {"name": str(config["name"]), **common_body(ctx)}
+    assignees = user_ids(ctx, config.get("assignees"))
+    if assignees:
+        body["assignees"] = assignees
     labels = tags(config.get("tags"))
     if labels:
         body["tags"] = labels
-    return f"list/{str(config['list']).strip()}/task", body
-
-
-def _preview(path: str, body: dict[str, Any]) -> dict[str, Any]:
-    # The token is sent in the Authorization header, left out here.
-    url = f"{settings.CLICKUP_API_URL.rstrip('/')}/{path}"
-    return {
-        "method": "POST",
-        "url": url,
-        "headers": {"Content-Type": "application/json"},
-        "body": body,
-    }
+    fields = custom_fields.for_create(ctx, target)
+    if fields:
+        body["custom_fields"] = fields
+    return f"list/{target}/task", body
 
 
 def create_task(ctx: Context) -> dict[str, Any]:
-    path, body = _task_request(ctx)
+    path, body = task_request(ctx)
     with ctx.integration.errors():
         task = ctx.client().post(path, body)
-    return task_view(task, dates.zone(ctx.config.get("timezone")))
+    return task_view(task, dates.step_zone(ctx))
 
 
 def preview_create_task(ctx: Context) -> dict[str, Any]:
-    return _preview(*_task_request(ctx))
+    return previews.request("POST", *task_request(ctx))
+
+
+def list_custom_fields(ctx: Context) -> list[Field]:
+    """The chosen list's custom fields, as fields of the step (none until a list is chosen)."""
+    chosen = custom_fields.literal(ctx.config.get("list"))
+    return custom_fields.as_fields(custom_fields.list_fields(ctx, chosen)) if chosen else []
 
 
 TASK_OUTPUTS = (
@@ -111,6 +123,44 @@ TASK_OUTPUTS = (
     OutputField("status", _("Status")),
     OutputField("due_date", _("Due date"), kind="date"),
 )
+TASK_SAMPLE = {
+    "id": "86a1b2c3d",
+    "name": "Renew the contract",
+    "url": "https://app.clickup.com/t/86a1b2c3d",
+    "status": "to do",
+    "due_date": "2026-12-04T17:00:00+09:00",
+}
+DATE_HELP = _(
+    "A date (2026-12-04) or a date and time (2026-12-04T17:00), in the recipe's time zone."
+)
+PRIORITY = Field(
+    "priority",
+    _("Priority"),
+    kind="choice",
+    choices=(
+        Choice("urgent", _("Urgent")),
+        Choice("high", _("High")),
+        Choice("normal", _("Normal")),
+        Choice("low", _("Low")),
+    ),
+)
+
+
+def task_fields(*, name_required: bool) -> tuple[Field, ...]:
+    """The task's own fields, shared by create and find-or-create."""
+    return (
+        Field("name", _("Task name"), required=name_required),
+        Field("description", _("Description"), kind="long_text", help=_("Markdown is kept.")),
+        assignees_field(),
+        Field("due_date", _("Due date"), kind="date", help=DATE_HELP),
+        Field("start_date", _("Start date"), kind="date", help=DATE_HELP),
+        PRIORITY,
+        STATUS,
+        Field("tags", _("Tags"), kind="list"),
+    )
+
+
+LIST_HELP = _("The list the task goes in.")
 
 CREATE_TASK = Action(
     key="create_task",
@@ -119,51 +169,10 @@ CREATE_TASK = Action(
     run=create_task,
     preview=preview_create_task,
     effect="write",
-    fields=(
-        Field(
-            "list",
-            _("List ID"),
-            required=True,
-            help=_("The list's id: the number after /li/ in the list's link in ClickUp."),
-        ),
-        Field("name", _("Task name"), required=True),
-        Field("description", _("Description"), kind="long_text", help=_("Markdown is kept.")),
-        Field(
-            "assignees",
-            _("Assignees"),
-            kind="list",
-            help=_("ClickUp user ids or email addresses of the Workspace's members."),
-        ),
-        Field(
-            "due_date",
-            _("Due date"),
-            kind="date",
-            help=_("A date (2026-12-04) or a date and time (2026-12-04T17:00)."),
-        ),
-        Field("start_date", _("Start date"), kind="date"),
-        TIMEZONE,
-        Field(
-            "priority",
-            _("Priority"),
-            kind="choice",
-            choices=(
-                Choice("urgent", _("Urgent")),
-                Choice("high", _("High")),
-                Choice("normal", _("Normal")),
-                Choice("low", _("Low")),
-            ),
-        ),
-        Field("status", _("Status"), help=_("A status of the list; empty for its first.")),
-        Field("tags", _("Tags"), kind="list"),
-    ),
+    fields=picker_fields(LIST_HELP) + task_fields(name_required=True),
+    fields_provider=list_custom_fields,
     outputs=TASK_OUTPUTS,
-    sample={
-        "id": "86a1b2c3d",
-        "name": "Renew the contract",
-        "url": "https://app.clickup.com/t/86a1b2c3d",
-        "status": "to do",
-        "due_date": "2026-12-04T17:00:00+09:00",
-    },
+    sample=TASK_SAMPLE,
 )
 
 
@@ -184,7 +193,7 @@ def add_comment(ctx: Context) -> dict[str, Any]:
 
 
 def preview_add_comment(ctx: Context) -> dict[str, Any]:
-    return _preview(*_comment_request(ctx))
+    return previews.request("POST", *_comment_request(ctx))
 
 
 ADD_COMMENT = Action(
@@ -200,7 +209,9 @@ ADD_COMMENT = Action(
         Field(
             "assignee",
             _("Assign the comment to"),
-            help=_("A ClickUp user id or a member's email address."),
+            kind="choice",
+            help=_("A member, or a member's email address."),
+            dynamic_choices=member_choices,
         ),
     ),
     outputs=(OutputField("id", _("Comment ID")),),

@@ -54,6 +54,12 @@ class NotionIntegration(Integration):
     )
 
     @property
+    def triggers(self):
+        from integrations.notion.triggers import TRIGGERS
+
+        return TRIGGERS
+
+    @property
     def actions(self):
         from integrations.notion.catalogue import ACTIONS
 

@@ -15,6 +15,8 @@ from notion_client.errors import APIErrorCode, APIResponseError
 from integrations.base import Context, IntegrationError
 
 _HEX_ID = re.compile(r"([0-9a-fA-F]{32})$")
+# Where a validation message names a property: "body.properties.Points.number should be…"
+_PROPERTY = re.compile(r"properties\.([^.\s]+)\.")
 _DASHED_ID = re.compile(r"([0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$")
 
 
@@ -56,6 +58,12 @@ def _message(exc: APIResponseError) -> str | None:
             "it to check its connections (⋯ → Connections) and your Notion plan."
         )
     if exc.code == APIErrorCode.ValidationError:
+        named = _PROPERTY.search(str(exc))
+        if named:
+            return _("Notion did not accept the value of “%(name)s”: %(reason)s") % {
+                "name": named.group(1),
+                "reason": str(exc),
+            }
         return _("Notion did not accept the request: %(reason)s") % {"reason": str(exc)}
     return None
 

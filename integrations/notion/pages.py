@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Action, Context, Field, IntegrationError, OutputField
-from integrations.notion import content, writing
+from integrations.notion import appending, content, writing
 from integrations.notion.calls import call, page_id
 
 PAGE_FIELD = Field(
@@ -101,9 +101,9 @@ def preview_append_to_page(ctx: Context) -> dict[str, Any]:
 def append_to_page(ctx: Context) -> dict[str, Any]:
     pid, made = _blocks_to_add(ctx)
     client = ctx.client()
-    # Sent in order, one request per 100 blocks; a retry after a failure part-way re-sends
-    # the whole content.
-    for batch in writing.batches(made):
+    # Sent in order, one request per 100 blocks; a retry after a failure part-way sends only
+    # the batches the page does not end with yet (see ``appending``).
+    for batch in appending.batches_to_send(ctx, pid, made):
         call(ctx, client.blocks.children.append, block_id=pid, children=batch)
     return {"id": pid, "blocks_added": len(made)}
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from .clickup_fields import ClickUpCustomFields
 from .kit import FakeApp, Reply, Request, Response, Token, route, truthy
 
 PAGE = 100
@@ -34,7 +35,7 @@ def _err(status: int, err: str, ecode: str) -> Reply:
     return Reply(Response(status, {"err": err, "ECODE": ecode}))
 
 
-class FakeClickUp(FakeApp):
+class FakeClickUp(ClickUpCustomFields, FakeApp):
     name = "clickup"
     display_name = "Toolstack Hub"
     default_client_id = "FAKECLICKUPCLIENTID0000000000000"
@@ -200,6 +201,21 @@ class FakeClickUp(FakeApp):
 
     def add_task(self, list_id: str, name: str, **fields: Any) -> dict[str, Any]:
         return self._create_task(list_id, {"name": name, **fields})
+
+    def set_statuses(self, list_id: str, names: list[str]) -> None:
+        """Give a list its own statuses (``override_statuses``); the last one is closed."""
+        statuses = [
+            {
+                "status": name,
+                "type": "closed" if i == len(names) - 1 else ("open" if i == 0 else "custom"),
+                "orderindex": i,
+                "color": "#87909e",
+            }
+            for i, name in enumerate(names)
+        ]
+        with self.lock:
+            self.lists[list_id]["statuses"] = statuses
+            self.lists[list_id]["override_statuses"] = True
 
     # ------------------------------------------------------------ webhooks (outgoing)
 
@@ -450,7 +466,7 @@ class FakeClickUp(FakeApp):
             "_start_date_time": bool(body.get("start_date_time")),
             "points": None,
             "time_estimate": None,
-            "custom_fields": [],
+            "custom_fields": self._task_fields(lst["id"]),
             "dependencies": [],
             "linked_tasks": [],
             "team_id": self.spaces[lst["space"]["id"]]["_team"],
@@ -471,6 +487,7 @@ class FakeClickUp(FakeApp):
             },
             "space": {"id": lst["space"]["id"]},
         }
+        self._apply_custom_fields(task, body.get("custom_fields"))
         with self.lock:
             self.tasks[tid] = task
             self.comments[tid] = []
@@ -531,12 +548,14 @@ class FakeClickUp(FakeApp):
         include_closed = truthy(request.arg("include_closed", "false"))
         statuses = {s.lower() for s in request.args("statuses[]") + request.args("statuses")}
         assignees = set(request.args("assignees[]") + request.args("assignees"))
+        by_field = self._custom_field_filter(request)
         with self.lock:
             tasks = [
                 self._public(t)
                 for t in self.tasks.values()
                 if keep(t) and t["archived"] == archived
             ]
+        tasks = [t for t in tasks if by_field(t)]
         if statuses:
             tasks = [t for t in tasks if t["status"]["status"].lower() in statuses]
         elif not include_closed:
@@ -592,7 +611,10 @@ class FakeClickUp(FakeApp):
         if "name" in body and not str(body["name"] or "").strip():
             raise _err(400, "Task name invalid", "INPUT_005")
         lst = self.lists[task["list"]["id"]]
+        assignees = self._assignee_changes(task, body.get("assignees"))
         with self.lock:
+            if assignees is not None:
+                task["assignees"] = assignees
             if "name" in body:
                 task["name"] = body["name"]
             for key in ("description", "markdown_description"):
@@ -607,10 +629,28 @@ class FakeClickUp(FakeApp):
             for key in ("due_date", "start_date"):
                 if key in body:
                     task[key] = str(body[key]) if body[key] else None
+                if f"{key}_time" in body:
+                    task[f"_{key}_time"] = bool(body[f"{key}_time"])
             if "archived" in body:
                 task["archived"] = bool(body["archived"])
             task["date_updated"] = str(_ms())
             return Response(200, self._public(task))
+
+    def _assignee_changes(self, task: dict[str, Any], change: Any) -> list[dict] | None:
+        """Update Task takes ``assignees: {"add": [ids], "rem": [ids]}``, not a new list."""
+        if change is None:
+            return None
+        if not isinstance(change, dict):
+            raise _err(400, "Assignees must be an object with add and rem", "INPUT_007")
+        current = {str(a["id"]): a for a in task["assignees"]}
+        for uid in change.get("add") or []:
+            member = self._member(task["team_id"], uid)
+            if member is None:
+                raise _err(400, "Assignee not found", "ITEM_062")
+            current[str(member["id"])] = member
+        for uid in change.get("rem") or []:
+            current.pop(str(uid), None)
+        return list(current.values())
 
     @route("DELETE", "/api/v2/task/{task_id}", name="task.delete")
     def delete_task(self, request: Request) -> Response:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .kit import FakeApp, Reply, Request, Response, Token, route
+from .notion_values import Invalid, check_value, matches, plain_of, schema_entry
 
 VERSIONS = {"2022-06-28", "2025-09-03", "2026-03-11"}
 MAX_TEXT = 2000
@@ -121,6 +121,10 @@ class FakeNotion(FakeApp):
         # Pages the user has not shared with the integration: Notion answers 404, as if absent.
         self.unshared: set[str] = set()
         self._seq = 0
+        # Workspace members by id, in the order GET /v1/users lists them (the owner first).
+        self.users: dict[str, dict[str, Any]] = {self.owner_user["id"]: self.owner_user}
+        # Added to the wall clock for page timestamps: tests move time on with advance().
+        self.clock_offset = timedelta(0)
 
     # ------------------------------------------------------------ settings and seeding
 
@@ -152,23 +156,54 @@ class FakeNotion(FakeApp):
         )
 
     def _stamp(self) -> str:
-        # Distinct, increasing timestamps make created_time filters and sorts testable.
+        # Distinct, increasing timestamps for blocks and schemas, so their order is testable.
         with self.lock:
             self._seq += 1
             seq = self._seq
-        base = datetime.now(UTC).replace(microsecond=0).timestamp() + seq / 1000
+        base = self.now().replace(microsecond=0).timestamp() + seq / 1000
         return datetime.fromtimestamp(base, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def advance(self, *, minutes: float = 0, seconds: float = 0) -> None:
+        """Move the fake's clock on (page timestamps follow it)."""
+        with self.lock:
+            self.clock_offset += timedelta(minutes=minutes, seconds=seconds)
+
+    def page_stamp(self) -> str:
+        """A page's ``created_time`` / ``last_edited_time``: Notion truncates them to the
+        minute, so many pages share one (``2026-06-01T09:14:00.000Z``)."""
+        return self.now().strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+    def add_user(self, name: str, email: str | None = None, *, bot: bool = False) -> dict:
+        """A workspace member (a person with an email, or a bot) listed by GET /v1/users."""
+        uid = str(uuid.uuid4())
+        user: dict[str, Any] = {
+            "object": "user",
+            "id": uid,
+            "name": name,
+            "avatar_url": None,
+            "type": "bot" if bot else "person",
+        }
+        user.update({"bot": {}} if bot else {"person": {"email": email}})
+        with self.lock:
+            self.users[uid] = user
+        return copy.deepcopy(user)
 
     def add_database(
         self,
         title: str,
-        properties: dict[str, str] | None = None,
+        properties: dict[str, Any] | None = None,
         *,
         parent_page: str | None = None,
     ) -> tuple[str, str]:
-        """A database with one data source; ``properties`` maps name → type. Returns both ids."""
+        """A database with one data source; ``properties`` maps name → type, or → ``(type,
+        options)`` for a select, multi-select or status, ``("relation", data_source_id)``
+        for a relation. Returns both ids."""
         properties = properties or {"Name": "title"}
-        if "title" not in properties.values():
+        types = [p if isinstance(p, str) else p[0] for p in properties.values()]
+        if "title" not in types:
             properties = {"Name": "title", **properties}
         db_id, ds_id, now = str(uuid.uuid4()), str(uuid.uuid4()), self._stamp()
         parent = (
@@ -176,15 +211,7 @@ class FakeNotion(FakeApp):
             if parent_page
             else {"type": "workspace", "workspace": True}
         )
-        schema = {}
-        for pname, ptype in properties.items():
-            pid = "title" if ptype == "title" else secrets.token_urlsafe(3)
-            config: dict[str, Any] = {}
-            if ptype in ("select", "multi_select", "status"):
-                config = {"options": []}
-            elif ptype == "number":
-                config = {"format": "number"}
-            schema[pname] = {"id": pid, "name": pname, "type": ptype, ptype: config}
+        schema = {pname: schema_entry(pname, spec) for pname, spec in properties.items()}
         with self.lock:
             self.databases[db_id] = {
                 "object": "database",
@@ -217,6 +244,19 @@ class FakeNotion(FakeApp):
                 "url": f"https://www.notion.so/{ds_id.replace('-', '')}",
             }
         return db_id, ds_id
+
+    def add_data_source(
+        self, database_id: str, title: str, properties: dict[str, Any] | None = None
+    ) -> str:
+        """A further data source of a database (a database may hold several)."""
+        properties = properties or {"Name": "title"}
+        _, ds_id = self.add_database(title, properties)
+        with self.lock:
+            extra_db = self.data_sources[ds_id]["parent"]["database_id"]
+            del self.databases[extra_db]
+            self.data_sources[ds_id]["parent"] = {"type": "database_id", "database_id": database_id}
+            self.databases[database_id]["data_sources"].append({"id": ds_id, "name": title})
+        return ds_id
 
     def add_page(
         self,
@@ -467,6 +507,27 @@ class FakeNotion(FakeApp):
         self._api(request)
         return Response(200, self._bot_user())
 
+    @route("GET", "/v1/users", name="users.list")
+    def users_list(self, request: Request) -> Response:
+        """Every member and the bot, ``start_cursor`` / ``page_size`` (≤ 100) paging; no
+        search (the real endpoint has none)."""
+        self._api(request)
+        size = self._page_size(int(request.arg("page_size", "100") or 100))
+        with self.lock:
+            people = [copy.deepcopy(u) for u in self.users.values()]
+        bot = {k: v for k, v in self._bot_user().items() if k != "request_id"}
+        return self._list([*people, bot], request.arg("start_cursor"), size, "user")
+
+    @route("GET", "/v1/users/{user_id}", name="users.retrieve")
+    def users_retrieve(self, request: Request) -> Response:
+        self._api(request)
+        uid = _uuid(request.params["user_id"], "user_id")
+        with self.lock:
+            user = copy.deepcopy(self.users.get(uid))
+        if user is None:
+            raise _error(404, "object_not_found", f"Could not find user with ID: {uid}.")
+        return Response(200, {**user, "request_id": str(uuid.uuid4())})
+
     # ------------------------------------------------------------ databases and data sources
 
     def _find(self, store: dict[str, dict[str, Any]], raw_id: str, name: str) -> dict[str, Any]:
@@ -518,82 +579,33 @@ class FakeNotion(FakeApp):
             return all(self._match(page, f, ds) for f in flt["and"])
         if "or" in flt:
             return any(self._match(page, f, ds) for f in flt["or"])
-        if "timestamp" in flt:
-            field = flt["timestamp"]
-            return self._compare(page[field], flt.get(field, {}), "date")
-        name = flt.get("property")
-        if name not in ds["properties"]:
-            raise _error(
-                400,
-                "validation_error",
-                f"Could not find property with name or id: {name}",
+        try:
+            if "timestamp" in flt:
+                field = flt["timestamp"]
+                return matches(page[field], flt.get(field, {}), "date", field)
+            name = flt.get("property")
+            spec = ds["properties"].get(name) or next(
+                (s for s in ds["properties"].values() if s["id"] == name), None
             )
-        ptype = ds["properties"][name]["type"]
-        condition = flt.get(ptype)
-        if not isinstance(condition, dict):
-            raise _error(
-                400,
-                "validation_error",
-                f"body failed validation: body.filter.{ptype} should be defined for property "
-                f"`{name}` of type `{ptype}`.",
-            )
-        return self._compare(self._value(page["properties"].get(name)), condition, ptype)
+            if spec is None:
+                raise _error(
+                    400, "validation_error", f"Could not find property with name or id: {name}"
+                )
+            ptype = spec["type"]
+            condition = flt.get(ptype)
+            if not isinstance(condition, dict):
+                raise _error(
+                    400,
+                    "validation_error",
+                    f"body failed validation: body.filter.{ptype} should be defined for "
+                    f"property `{name}` of type `{ptype}`.",
+                )
+            value = plain_of(page["properties"].get(spec["name"]))
+            return matches(value, condition, ptype, spec["name"])
+        except Invalid as bad:
+            raise _error(400, "validation_error", f"body failed validation: {bad}") from None
 
-    @staticmethod
-    def _value(prop: dict[str, Any] | None) -> Any:
-        if not prop:
-            return None
-        ptype = prop["type"]
-        value = prop.get(ptype)
-        if ptype in ("title", "rich_text"):
-            return plain(value or [])
-        if ptype in ("select", "status"):
-            return value["name"] if value else None
-        if ptype == "multi_select":
-            return [o["name"] for o in value or []]
-        if ptype == "date":
-            return value["start"] if value else None
-        return value
-
-    @staticmethod
-    def _compare(value: Any, condition: dict[str, Any], ptype: str) -> bool:
-        for op, expected in condition.items():
-            if op == "equals" and value != expected:
-                return False
-            if op == "does_not_equal" and value == expected:
-                return False
-            if op == "contains":
-                if isinstance(value, list):
-                    if expected not in value:
-                        return False
-                elif str(expected).lower() not in str(value or "").lower():
-                    return False
-            if op == "is_empty" and expected and value not in (None, "", []):
-                return False
-            if op == "is_not_empty" and expected and value in (None, "", []):
-                return False
-            if op in (
-                "greater_than",
-                "after",
-                "on_or_after",
-                "less_than",
-                "before",
-                "on_or_before",
-            ):
-                if value is None:
-                    return False
-                left, right = value, expected
-                if ptype == "date":
-                    left, right = _instant(value), _instant(expected)
-                if op in ("greater_than", "after") and not left > right:
-                    return False
-                if op == "on_or_after" and not left >= right:
-                    return False
-                if op in ("less_than", "before") and not left < right:
-                    return False
-                if op == "on_or_before" and not left <= right:
-                    return False
-        return True
+    _value = staticmethod(plain_of)
 
     def _sort(
         self, rows: list[dict[str, Any]], sorts: list[dict[str, Any]], ds: dict[str, Any]
@@ -696,6 +708,9 @@ class FakeNotion(FakeApp):
     def _properties(
         self, given: dict[str, Any], schema: dict[str, dict[str, Any]]
     ) -> dict[str, dict[str, Any]]:
+        """Property values by name or id, checked per type as Notion does."""
+        if not isinstance(given, dict):
+            raise _error(400, "validation_error", "body failed validation: body.properties.")
         out = {}
         for name, value in given.items():
             spec = schema.get(name) or next((s for s in schema.values() if s["id"] == name), None)
@@ -708,27 +723,11 @@ class FakeNotion(FakeApp):
                     "validation_error",
                     f"body failed validation: body.properties.{name}.{ptype} should be defined.",
                 )
-            raw = value[ptype]
-            where = f"body.properties.{name}.{ptype}"
-            if ptype in ("title", "rich_text"):
-                raw = self._check_text(raw, where)
-            elif ptype in ("select", "status"):
-                raw = (
-                    None
-                    if raw is None
-                    else {"id": secrets.token_urlsafe(3), "name": raw["name"], "color": "default"}
-                )
-            elif ptype == "multi_select":
-                raw = [
-                    {"id": secrets.token_urlsafe(3), "name": o["name"], "color": "default"}
-                    for o in raw
-                ]
-            elif ptype == "date":
-                raw = (
-                    None
-                    if raw is None
-                    else {"start": raw["start"], "end": raw.get("end"), "time_zone": None}
-                )
+            try:
+                with self.lock:
+                    raw = check_value(self, spec, value[ptype], self._check_text)
+            except Invalid as bad:
+                raise _error(400, "validation_error", f"body failed validation: {bad}") from None
             out[spec["name"]] = {"id": spec["id"], "type": ptype, ptype: raw}
         return out
 
@@ -765,11 +764,11 @@ class FakeNotion(FakeApp):
                     "id": spec["id"],
                     "type": spec["type"],
                     spec["type"]: []
-                    if spec["type"] in ("title", "rich_text", "multi_select")
-                    else None,
+                    if spec["type"] in ("title", "rich_text", "multi_select", "people", "relation")
+                    else (False if spec["type"] == "checkbox" else None),
                 },
             )
-        pid, now = str(uuid.uuid4()), self._stamp()
+        pid, now = str(uuid.uuid4()), self.page_stamp()
         user = {"object": "user", "id": self.bot_id}
         page = {
             "object": "page",
@@ -840,7 +839,7 @@ class FakeNotion(FakeApp):
         with self.lock:
             if trash is not None:
                 page["in_trash"] = page["archived"] = bool(trash)
-            page["last_edited_time"] = self._stamp()
+            page["last_edited_time"] = self.page_stamp()
             answer = copy.deepcopy(page)
         return Response(200, {**answer, "request_id": str(uuid.uuid4())})
 
@@ -949,14 +948,6 @@ class FakeNotion(FakeApp):
         with self.lock:
             items = [copy.deepcopy(self.blocks[b]) for b in self.children.get(parent, [])]
         return self._list(items, request.arg("start_cursor"), size, "block")
-
-
-def _instant(value: str) -> float:
-    text = value.replace("Z", "+00:00")
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def json_value(value: Any) -> str:

@@ -1,147 +1,69 @@
 """Recipe engine benchmark: figures, not assertions.
 
+    # PostgreSQL + Redis (use a scratch database and your own Redis db number)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_bench \
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/6 python bench/engine.py [--seconds 15]
-        [--setups threads:1x8/web1x8,threads:2x8/web1x8] [--modes unpaced,paced] [--rate 150]
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/6 python bench/engine.py
+    # the embedded defaults, what `make run` starts (SQLite + the file-system broker)
+    HUB_VAR_DIR=$PWD/var/bench python bench/engine.py
+        [--seconds 10] [--setups threads:1x8/web1x8,threads:2x8/web1x8] [--senders 1,8,32]
+        [--modes closed,paced] [--rate 30] [--find-rate 40,60,80,100,120,150]
 
-Prints the core count and the load average first: the figures are only comparable on an
-otherwise idle machine (everything — load generator, web, workers, PostgreSQL, Redis and
-the Slack fake — shares its cores).
+Every result line is preceded by the machine's cores, load average and a calibration
+figure (a fixed pure-Python workload timed in the same sitting): the machine is shared, and
+absolute figures drift with what else runs. CPU ms per completed run, by process group, is
+the figure that does not depend on how many cores were free.
 
 1. Engine overhead per step: a run of 20 formatter steps executed in-process, minus the
    time the formatter itself takes, divided by the steps. Every step is recorded as usual.
-2. End to end: webhook -> formatter -> slack.send_message against the Slack fake, with
-   8 concurrent webhook senders (keep-alive ``http.client`` threads in this process, so the
-   load generator costs little CPU), served by the Procfile's layout and log levels:
-   gunicorn (gthread, ``/webWxT``: workers x threads, access log on), N Celery worker
-   processes (``pool:NxC``), one beat. For each setup, two measurements:
+2. End to end: webhook -> formatter -> slack.send_message against the Slack fake, served by
+   the Procfile's own command lines (bench/stack.py): gunicorn (``/webWxT``), N Celery
+   worker processes (``pool:NxC``), one beat. Load is bench/load.py's:
 
-   - **unpaced** (capacity): each sender posts its next webhook as soon as the previous one
-     is answered. Intake is faster than execution, so the queue grows and latency is
-     queueing time (reported, but meaningless); the figure is completed executions/s.
-   - **paced** (latency): the 8 senders together post ``--rate`` webhooks/s (150 = the
-     target) on a fixed schedule, each rate/8, open loop — a sender does not wait for runs
-     to finish and does not slow down when answers are slow, so the offered load is the
-     target whatever the system does, and p50/p99 are measured at a sustained 150/s.
-     (A closed loop waiting for completion would hide overload by slowing its own rate.)
+   - **closed** (capacity): each sender posts again as soon as it is answered; the figure
+     is completed executions/s (latency is queueing time and means little).
+   - **paced** (latency): open loop, ``--rate`` webhooks/s on a fixed schedule shared by
+     the senders; latencies are counted from the scheduled send time, and the line says how
+     many were due and how many were sent.
+   - ``--find-rate``: paced runs at rising rates; the highest at which p99 scheduled ->
+     done stays <= 100 ms.
 
-   Both discard a 2 s warm-up; then, over ``--seconds``: completed/s = runs whose last step
-   finished in the window; latency = webhook accepted (the Run row's ``created_at``, set in
-   the request) -> the slack step's ``finished_at``, for runs accepted in the window; RSS =
-   peak resident memory of web + workers + scheduler (all processes, children included);
-   CPU ms/run = CPU each process group used in the window per completed run (PostgreSQL:
-   the backends of this database only), with the machine's busy share.
+   CPU ms/run = CPU each process group used from the start of the load until every run
+   finished, per completed run (PostgreSQL: this database's backends; broker: the Redis
+   server, shared with the machine's other users). RSS = peak of web + workers + scheduler.
 
-The database it is pointed at is created if missing, migrated, and its "Bench" workspace's
-runs are deleted:
-point it at a scratch database. Only 127.0.0.1 is contacted.
+The database it is pointed at is created if missing and migrated, and its "Bench"
+workspace's runs are deleted: point it at a scratch database. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load import send_webhooks
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
-    total = 0
-    pids = [pid]
-    seen = set()
-    while pids:
-        p = pids.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-            pids.extend(int(c) for c in children)
-        except OSError:
-            continue
-    return total / 1024
-
-
-def serve_fake() -> None:
-    """Child mode: the Slack fake with one channel; prints its settings as JSON."""
-    from tests.fakes.slack import FakeSlack
-
-    fake = FakeSlack(port=0).start()
-    channel = fake.add_channel("bench")
-    print(
-        json.dumps({"settings": fake.settings(), "token": fake.issue_token(), "channel": channel}),
-        flush=True,
-    )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    done.wait()
-    fake.stop()
-
-
-def ensure_database() -> None:
-    """Create the scratch PostgreSQL database named in DATABASE_URL when it does not exist."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    params = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        autocommit=True,
-    ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
-        ).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
-
-
-def setup_django():
-    import django
-
-    ensure_database()
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
+# Re-exported for the other benchmarks that import them from here.
+from stack import (  # noqa: F401
+    ROOT,
+    CpuMeter,
+    Stack,
+    bench_workspace,
+    ensure_database,
+    free_port,
+    machine_line,
+    percentile,
+    rss_mb,
+    setup_django,
+    start_fake,
+    webhook_recipe,
+)
 
 # ------------------------------------------------------------------ 1. overhead per step
 
@@ -196,354 +118,98 @@ def overhead(workspace) -> dict:
 # ------------------------------------------------------------------ 2. end to end
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (all its threads), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def wait_finished(run_ids: list[int], timeout: float = 300) -> None:
+    from hub.engine.models import Run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Run.objects.filter(id__in=run_ids, status__in=Run.ACTIVE).exists():
+            return
+        time.sleep(0.25)
 
 
-def descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
-        except OSError:
-            continue
-    return out
-
-
-def postgres_pids(dbname: str) -> list[int]:
-    """Backends connected to the bench's database (not other users of the same server)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if title.startswith("postgres:") and f" {dbname} " in title:
-                pids.append(int(entry.name))
-    return pids
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine, to show what else was running."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-class Stack:
-    """gunicorn + Celery workers + beat, all on this machine, pointed at the fake. The layout
-    is the Procfile's: gunicorn --workers WEB_WORKERS --threads WEB_THREADS, WORKERS Celery
-    worker processes of POOL x CONCURRENCY, one beat."""
-
-    def __init__(self, env: dict, workers: int, pool: str, concurrency: int, web: tuple[int, int]):
-        self.env = env
-        self.workers = workers
-        self.pool = pool
-        self.concurrency = concurrency
-        self.web = web
-        self.port = free_port()
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logdir = ROOT / "var" / "bench"
-        self.logdir.mkdir(parents=True, exist_ok=True)
-
-    def _start(self, name: str, argv: list[str]) -> None:
-        log = (self.logdir / f"{name}.log").open("w")
-        self.procs[name] = subprocess.Popen(  # noqa: S603  (our own command line)
-            argv,
-            cwd=ROOT,
-            # Celery takes `--pool prefork` for "not given" and then uses worker_pool from
-            # the settings (threads): set the setting too.
-            env={**self.env, "CELERY_WORKER_POOL": self.pool},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def start(self) -> Stack:
-        py = sys.executable
-        web_workers, web_threads = self.web
-        self._start(
-            "web",
-            [
-                py,
-                "-m",
-                "gunicorn",
-                "hub.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(web_workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(web_threads),
-                "--access-logfile",
-                "-",
-                "--error-logfile",
-                "-",
-            ],
-        )
-        for i in range(self.workers):
-            self._start(
-                f"worker{i}",
-                [
-                    py,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "hub",
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--pool",
-                    self.pool,
-                    "--concurrency",
-                    str(self.concurrency),
-                    "--hostname",
-                    f"bench{i}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-            )
-        beat_file = self.logdir / "celerybeat-schedule"
-        self._start(
-            "scheduler",
-            [
-                py,
-                "-m",
-                "celery",
-                "-A",
-                "hub",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--scheduler",
-                "hub.system.scheduler:HeartbeatScheduler",
-                "--schedule",
-                str(beat_file),
-            ],
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.3)
-        time.sleep(3)  # workers ready
-        return self
-
-    def pids(self) -> dict[str, list[int]]:
-        return {name: descendants(p.pid) for name, p in self.procs.items()}
-
-    def rss(self) -> dict[str, float]:
-        return {name: rss_mb(p.pid) for name, p in self.procs.items()}
-
-    def stop(self) -> None:
-        for p in self.procs.values():
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-
-
-class CpuMeter:
-    """CPU seconds per process group over a window: where the two cores went."""
-
-    def __init__(self, stack: Stack, fake_pid: int, dbname: str):
-        self.stack, self.fake_pid, self.dbname = stack, fake_pid, dbname
-
-    def sample(self) -> dict[str, float]:
-        groups = {name: sum(map(cpu_seconds, pids)) for name, pids in self.stack.pids().items()}
-        groups["workers"] = sum(v for k, v in groups.items() if k.startswith("worker"))
-        for k in [k for k in groups if k.startswith("worker") and k != "workers"]:
-            groups.pop(k)
-        groups["loadgen+bench"] = cpu_seconds(os.getpid())
-        groups["slack fake"] = cpu_seconds(self.fake_pid)
-        groups["postgres"] = sum(map(cpu_seconds, postgres_pids(self.dbname)))
-        busy, total = machine_busy()
-        groups["_machine_busy"], groups["_machine_total"] = busy, total
-        return groups
-
-    @staticmethod
-    def per_run(before: dict, after: dict, runs: int) -> dict[str, float]:
-        """CPU milliseconds per completed run by group, and the machine's busy share."""
-        out = {
-            k: (after[k] - before[k]) * 1000 / max(1, runs) for k in after if not k.startswith("_")
-        }
-        busy = after["_machine_busy"] - before["_machine_busy"]
-        total = after["_machine_total"] - before["_machine_total"]
-        out["_machine_busy_pct"] = 100 * busy / max(1, total)
-        return out
-
-
-def end_to_end(
-    workspace,
-    fake: dict,
-    env: dict,
-    layout: dict,
-    seconds: float,
-    senders: int,
-    rate: float | None,
-    fake_pid: int,
-) -> dict:
-    """``rate`` None: each sender posts its next webhook as soon as the last one was
-    answered (saturating; completed/s is the capacity). ``rate`` R: the senders together
-    post R webhooks/s on a fixed schedule (R/senders each), whatever the answers' speed, so
-    latency is measured at a known, sustained load."""
+def end_to_end(stack: Stack, recipe, fake_pid: int, senders: int, rate, seconds: float) -> dict:
     from django.db import connection
 
     from hub.engine.models import Run, StepRun
-    from hub.recipes.services import import_recipe
 
-    document = {
-        "format": "toolstack.recipe/1",
-        "name": "Bench webhook to Slack",
-        "trigger": {"app": "webhook", "event": "catch"},
-        "steps": [
-            {
-                "key": "fmt",
-                "app": "builtin",
-                "action": "formatter",
-                "config": {"operation": "text_upper", "input": "{{ trigger.text }}"},
-            },
-            {
-                "key": "post",
-                "app": "slack",
-                "action": "send_message",
-                "connection": "Bench Slack",
-                "config": {"channel": fake["channel"], "text": "{{ steps.fmt.output }}"},
-            },
-        ],
-    }
-    recipe, problems = import_recipe(workspace, document, publish=True)
-    assert not problems, problems
-    recipe.refresh_from_db()
-    Run.objects.filter(workspace=workspace).delete()
-    stack = Stack(
-        env, layout["workers"], layout["pool"], layout["concurrency"], layout["web"]
-    ).start()
     path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
-    sent, errors = [], []
-    warmup = 2.0
-    t_start = time.monotonic()
-    stop_at = t_start + warmup + seconds
-    peak = {"rss": {}}
     meter = CpuMeter(stack, fake_pid, connection.settings_dict["NAME"])
-    marks: dict[str, object] = {}
+    peak: dict = {"rss": {}}
+    sampling = threading.Event()
 
-    def sender(index: int):
-        conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
-        headers = {"Content-Type": "application/json"}
-        interval = senders / rate if rate else 0.0
-        due = t_start + (index / senders) * interval
-        n = 0
-        while True:
-            now = time.monotonic()
-            if now >= stop_at:
-                break
-            if rate:
-                if due > now:
-                    time.sleep(due - now)
-                due += interval
-            n += 1
-            body = json.dumps({"text": f"hello {index}-{n}"})
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                answer = response.read()
-                if response.status == 202:
-                    sent.append(json.loads(answer)["run_id"])
-                else:
-                    errors.append(response.status)
-            except (OSError, http.client.HTTPException) as error:
-                errors.append(type(error).__name__)
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
-        conn.close()
-
-    def sample():
-        time.sleep(warmup)
-        marks["cpu0"], marks["wall0"] = meter.sample(), timezone_now()
-        while time.monotonic() < stop_at:
+    def sample_rss():
+        while not sampling.is_set():
             now = stack.rss()
             if sum(now.values()) > sum(peak["rss"].values() or [0]):
                 peak["rss"] = now
             time.sleep(0.5)
-        marks["cpu1"], marks["wall1"] = meter.sample(), timezone_now()
 
-    try:
-        threads = [threading.Thread(target=sender, args=(i,)) for i in range(senders)]
-        threads.append(threading.Thread(target=sample))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        send_window = time.monotonic() - t_start
-        drain_deadline = time.monotonic() + 180
-        while time.monotonic() < drain_deadline:
-            if not Run.objects.filter(id__in=sent, status__in=Run.ACTIVE).exists():
-                break
-            time.sleep(0.5)
-    finally:
-        stack.stop()
-    runs = Run.objects.filter(id__in=sent)
-    done = list(runs.filter(status="succeeded").values_list("id", "created_at", "finished_at"))
-    last_step = dict(
-        StepRun.objects.filter(run_id__in=sent, key="post", status="succeeded").values_list(
+    rss_thread = threading.Thread(target=sample_rss)
+    rss_thread.start()
+    cpu0 = meter.sample()
+    report = send_webhooks(stack.port, path, senders=senders, rate=rate, seconds=seconds)
+    send_end = time.time()
+    ids = [s.run_id for s in report.accepted]
+    wait_finished(ids)
+    cpu1 = meter.sample()
+    sampling.set()
+    rss_thread.join()
+
+    runs = dict(Run.objects.filter(id__in=ids).values_list("id", "created_at"))
+    statuses: dict[str, int] = {}
+    for status in Run.objects.filter(id__in=ids).values_list("status", flat=True):
+        statuses[status] = statuses.get(status, 0) + 1
+    done = dict(
+        StepRun.objects.filter(run_id__in=ids, key="post", status="succeeded").values_list(
             "run_id", "finished_at"
         )
     )
-    w0, w1 = marks["wall0"], marks["wall1"]
-    # Figures over the measured window (after the warm-up, while the senders were sending).
-    in_window = [(i, c, f) for i, c, f in done if w0 <= f <= w1]
-    window_s = (w1 - w0).total_seconds()
-    latencies = [
-        (last_step[run_id] - created).total_seconds() * 1000
-        for run_id, created, _f in done
-        if run_id in last_step and w0 <= created <= w1
+    first_due = min((s.due for s in report.sends), default=send_end)
+    in_window = [f for f in done.values() if f.timestamp() <= send_end]
+    accepted_to_done = [
+        (done[i] - runs[i]).total_seconds() * 1000 for i in ids if i in done and i in runs
     ]
-    accepted_in_window = runs.filter(created_at__gte=w0, created_at__lte=w1).count()
-    statuses = {}
-    for status in runs.values_list("status", flat=True):
-        statuses[status] = statuses.get(status, 0) + 1
+    due_to_done = [
+        (done[s.run_id].timestamp() - s.due) * 1000 for s in report.accepted if s.run_id in done
+    ]
+    answer_ms = [(s.answered - s.due) * 1000 for s in report.sends]
     return {
-        **layout,
         "senders": senders,
         "rate": rate,
-        "accepted": len(sent),
-        "accept_errors": len(errors),
-        "accepted_per_s": accepted_in_window / window_s,
+        "due": report.due,
+        "sent": len(report.sends),
+        "accepted": len(ids),
+        "errors": report.errors,
         "completed": len(done),
         "statuses": statuses,
-        "completed_per_s": len(in_window) / window_s,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-        "max_ms": max(latencies) if latencies else float("nan"),
-        "send_window_s": send_window,
-        "cpu_ms_per_run": CpuMeter.per_run(marks["cpu0"], marks["cpu1"], len(in_window)),
+        "completed_per_s": len(in_window) / max(1e-9, send_end - first_due),
+        "accept_p99_ms": percentile(answer_ms, 99),
+        "p50_ms": percentile(accepted_to_done, 50),
+        "p99_ms": percentile(accepted_to_done, 99),
+        "due_p99_ms": percentile(due_to_done, 99),
+        "cpu_ms_per_run": CpuMeter.per_run(cpu0, cpu1, len(done)),
         "rss_mb": {k: round(v) for k, v in peak["rss"].items()},
         "rss_total_mb": round(sum(peak["rss"].values())),
     }
 
 
-def timezone_now():
-    from django.utils import timezone
+def idle_cpu(stack: Stack, fake_pid: int, layout: dict, seconds: float) -> str:
+    """CPU of the hub's processes with nothing to do (web, workers, scheduler), as a share
+    of one core: what a laptop pays for leaving `make run` on."""
+    from django.db import connection
 
-    return timezone.now()
+    meter = CpuMeter(stack, fake_pid, connection.settings_dict["NAME"])
+    time.sleep(5)  # past start-up
+    before = meter.sample()
+    time.sleep(seconds)
+    after = meter.sample()
+    used = {k: (after[k] - before[k]) / seconds * 100 for k in ("web", "workers", "scheduler")}
+    parts = ", ".join(f"{k} {v:.2f}%" for k, v in used.items())
+    return (
+        f"idle [{layout['workers']} worker process(es)]: {sum(used.values()):.2f}% of one core "
+        f"over {seconds:.0f} s ({parts})"
+    )
 
 
 def parse_layout(text: str) -> dict:
@@ -555,93 +221,91 @@ def parse_layout(text: str) -> dict:
     return {"pool": pool, "workers": workers, "concurrency": concurrency, "web": web_shape}
 
 
-def describe(result: dict) -> str:
+def describe(layout: dict, result: dict) -> str:
     cpu = result["cpu_ms_per_run"]
-    cpu_text = ", ".join(
-        f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if k[0] != "_"
-    )
-    load = f"{result['rate']:.0f}/s paced" if result["rate"] else "unpaced"
-    web = "x".join(map(str, result["web"]))
+    shown = {k: v for k, v in cpu.items() if k[0] != "_" and v >= 0.05}
+    cpu_text = ", ".join(f"{k} {v:.1f}" for k, v in sorted(shown.items(), key=lambda kv: -kv[1]))
+    hub_cpu = sum(v for k, v in cpu.items() if k in ("web", "workers", "scheduler", "postgres"))
+    load = f"paced {result['rate']:.0f}/s open loop" if result["rate"] else "closed loop"
+    web = "x".join(map(str, layout["web"]))
     return (
-        f"e2e [{load}, {result['senders']} senders] {result['pool']} {result['workers']} "
-        f"worker process(es) x {result['concurrency']}, web {web}: "
-        f"{result['completed_per_s']:.1f} completed/s "
-        f"(accepted {result['accepted_per_s']:.1f}/s; {result['completed']}/{result['accepted']} "
-        f"succeeded, statuses {result['statuses']}, errors {result['accept_errors']}); "
-        f"accepted->done p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-        f"max {result['max_ms']:.0f} ms; RSS web+workers+scheduler {result['rss_total_mb']} MB "
-        f"{result['rss_mb']}; CPU ms/run: {cpu_text} "
+        f"e2e [{load}, {result['senders']} senders] {layout['pool']} "
+        f"{layout['workers']} worker process(es) x {layout['concurrency']}, web {web}: "
+        f"{result['completed_per_s']:.1f} completed/s; due {result['due']}, sent "
+        f"{result['sent']}, 202 {result['accepted']}, errors {result['errors']}, "
+        f"statuses {result['statuses']}; 202 p99 {result['accept_p99_ms']:.0f} ms (from the "
+        f"scheduled time); accepted->done p50 {result['p50_ms']:.0f} ms p99 "
+        f"{result['p99_ms']:.0f} ms; scheduled->done p99 {result['due_p99_ms']:.0f} ms; "
+        f"RSS web+workers+scheduler {result['rss_total_mb']} MB {result['rss_mb']}; "
+        f"CPU ms/run: {cpu_text}; hub (web+workers+scheduler+postgres) {hub_cpu:.1f} "
         f"(machine busy {cpu['_machine_busy_pct']:.0f}%)"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--senders", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=150, help="paced run: webhooks/s in all")
-    parser.add_argument("--serve-fake", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--setups",
-        default=DEFAULT_SETUPS,
-        help="pool:WORKERSxCONCURRENCY[/webWORKERSxTHREADS], comma-separated",
-    )
-    parser.add_argument(
-        "--modes", default="unpaced,paced", help="unpaced (capacity) and/or paced (latency)"
-    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--senders", default="1,8,32")
+    parser.add_argument("--rate", type=float, default=30, help="paced: webhooks/s in all")
+    parser.add_argument("--setups", default="threads:1x8/web1x8,threads:2x8/web1x8")
+    parser.add_argument("--modes", default="closed,paced", help="closed and/or paced")
+    parser.add_argument("--find-rate", default="", help="rising paced rates, comma-separated")
+    parser.add_argument("--no-overhead", action="store_true")
+    parser.add_argument("--idle", type=float, default=30, help="seconds of idle CPU to read")
     args = parser.parse_args()
-    if args.serve_fake:
-        serve_fake()
-        return
 
-    fake_proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, __file__, "--serve-fake"], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    fake = json.loads(fake_proc.stdout.readline())
-    os.environ.update(fake["settings"])
+    fake_proc, fake = start_fake()
     try:
         setup_django()
-        from django.conf import settings
-        from django.db import connection
-
-        from hub.accounts.models import Workspace
-        from hub.connections.models import Connection
-
-        workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-        Connection.objects.filter(workspace=workspace, label="Bench Slack").delete()
-        conn = Connection(workspace=workspace, integration="slack", label="Bench Slack")
-        conn.set_tokens(fake["token"], None, None)
-        conn.save()
-        print(
-            f"cores: {os.cpu_count()}  database: {connection.vendor}  "
-            f"broker: {settings.CELERY_BROKER_URL.split(':')[0]}  "
-            f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-            flush=True,
-        )
-        figures = overhead(workspace)
-        print(
-            "engine overhead: {overhead_ms_per_step:.3f} ms/step "
-            "(run of {steps_per_run} formatter steps: {run_ms_median:.1f} ms median; "
-            "formatter itself {action_ms:.4f} ms)".format(**figures),
-            flush=True,
-        )
-        # Log levels as in the Procfile (INFO; Celery's per-task lines are off by default,
-        # see CELERY_TASK_LOG_LEVEL in settings.py) and gunicorn's access log on.
+        workspace = bench_workspace(fake)
+        print(machine_line(), flush=True)
+        if not args.no_overhead:
+            figures = overhead(workspace)
+            print(
+                "engine overhead: {overhead_ms_per_step:.3f} ms/step "
+                "(run of {steps_per_run} formatter steps: {run_ms_median:.1f} ms median; "
+                "formatter itself {action_ms:.4f} ms)".format(**figures),
+                flush=True,
+            )
+        recipe = webhook_recipe(workspace, fake)
         env = {**os.environ, **fake["settings"]}
         for setup in args.setups.split(","):
             layout = parse_layout(setup)
-            for mode in args.modes.split(","):
-                rate = args.rate if mode == "paced" else None
-                result = end_to_end(
-                    workspace, fake, env, layout, args.seconds, args.senders, rate, fake_proc.pid
-                )
-                print(describe(result), flush=True)
+            stack = Stack(
+                env, layout["workers"], layout["pool"], layout["concurrency"], layout["web"]
+            )
+            stack.start()
+            try:
+                if args.idle:
+                    print(idle_cpu(stack, fake_proc.pid, layout, args.idle), flush=True)
+                # Warm-up: imports, connections, the first compiled statements.
+                end_to_end(stack, recipe, fake_proc.pid, 8, 20, 2)
+                for senders in (int(s) for s in args.senders.split(",")):
+                    for mode in args.modes.split(","):
+                        rate = args.rate if mode == "paced" else None
+                        result = end_to_end(
+                            stack, recipe, fake_proc.pid, senders, rate, args.seconds
+                        )
+                        print(describe(layout, result), flush=True)
+                if args.find_rate:
+                    best = None
+                    for rate in (float(r) for r in args.find_rate.split(",")):
+                        result = end_to_end(stack, recipe, fake_proc.pid, 8, rate, args.seconds)
+                        print(describe(layout, result), flush=True)
+                        if result["due_p99_ms"] > 100 or result["errors"]:
+                            break
+                        best = rate
+                    print(
+                        f"highest paced rate with p99 scheduled->done <= 100 ms: {best}/s",
+                        flush=True,
+                    )
+            finally:
+                stack.stop()
+        print(machine_line(), flush=True)
     finally:
         fake_proc.terminate()
         fake_proc.wait()
 
-
-DEFAULT_SETUPS = "threads:1x8/web1x8,threads:2x8/web1x8"
 
 if __name__ == "__main__":
     main()

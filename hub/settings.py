@@ -141,7 +141,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open like PostgreSQL's: opening one (and registering Django's SQL functions on
+    # it) cost the web more CPU than the webhook it served (bench/engine.py, docs/engine.md
+    # "Scale"). hub/celery.py and Django's request signals close broken or old ones.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env("SQLITE_CONN_MAX_AGE", "600"))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -234,14 +237,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "staging", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's file transport with whole-file writes and claims by rename
+    # (hub/system/file_broker.py says what it fixes).
+    CELERY_BROKER_TRANSPORT = "hub.system.file_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
+        "staging_folder": str(_broker_dir / "staging"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu sleeps this long whenever the folder is empty or every slot is busy; its
+        # default (1 s) made the worker finish one batch of 8 runs per second. An idle poll
+        # is one listdir of an empty folder: 20 a second cost ~0.1 % of a core.
+        "polling_interval": float(env("CELERY_FILESYSTEM_POLLING_INTERVAL", "0.05")),
     }
 else:
     # A message whose worker died unacknowledged comes back after this long (Redis, SQS).
@@ -266,6 +277,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # timeout works on any pool: docs/engine.md, "Timeouts"). Measured in bench/engine.py.
 CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", "threads")
 CELERY_WORKER_CONCURRENCY = int(env("CELERY_WORKER_CONCURRENCY", "8"))
+# Recycle policy. A thread-pool worker measured flat (bench/memory.py: +0.1 MB per 10,000
+# runs), so it is not recycled; a prefork child that grows past this (KB) is replaced after
+# its current task (prefork only; Celery's threads pool has no per-child limits).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("CELERY_WORKER_MAX_MEMORY_PER_CHILD", "250000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
@@ -275,6 +290,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # each task instead, honouring CONN_MAX_AGE like a web request does.
 CELERY_DB_REUSE_MAX = 1_000_000
 HEARTBEAT_SECONDS = int(env("HEARTBEAT_SECONDS", "15"))
+# Below this much free space under HUB_VAR_DIR the hub reports it and refuses new webhooks
+# with a 503 (hub/system/disk.py).
+HUB_MIN_FREE_MB = int(env("HUB_MIN_FREE_MB", "50"))
+# Beat keeps its last-run times here; the Procfile passes no --schedule, so it follows
+# HUB_VAR_DIR like every other file the hub writes.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
 def periodic(task: str, seconds: int) -> dict:

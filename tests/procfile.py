@@ -43,12 +43,14 @@ class ProcfileProcess:
         env: dict | None = None,
         port: int | None = None,
         replace: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ):
         self.name = name
         self.log_path = log_path
         self.port = port or free_port()
         self.extra_env = env or {}
         self.replace = replace or {}
+        self.cwd = cwd or ROOT
         self.process: subprocess.Popen | None = None
 
     def argv(self) -> list[str]:
@@ -63,13 +65,15 @@ class ProcfileProcess:
             "DATABASE_URL": database_url_for_subprocess(),
             "PORT": str(self.port),
             "PYTHONUNBUFFERED": "1",
+            # Started from another directory, `-A hub` must still find the project.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             **self.extra_env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603  (the Procfile's own command line)
             self.argv(),
-            cwd=ROOT,
+            cwd=self.cwd,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -116,14 +116,14 @@ def test_runs_without_a_dedupe_key_record_none(workspace, kit):
 def test_the_key_and_the_run_are_written_together(workspace, kit, monkeypatch):
     """A failing run insert leaves no key behind, so a retried event is not lost."""
     recipe = make_recipe(workspace, [echo()])
-    original = Run.objects.create
+    from hub.engine.runs import _INSERT_RUN  # the one statement that inserts runs
 
-    def broken(**fields):
+    def broken(values):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(Run.objects, "create", broken)
+    monkeypatch.setattr(_INSERT_RUN, "insert", broken)
     with pytest.raises(RuntimeError):
         start_run(recipe, Run.Source.WEBHOOK, {}, dedupe_key="webhook:k")
-    monkeypatch.setattr(Run.objects, "create", original)
+    monkeypatch.undo()
     assert not DedupeKey.objects.exists()
     assert start_run(recipe, Run.Source.WEBHOOK, {}, dedupe_key="webhook:k") is not None

@@ -23,6 +23,7 @@ def test_healthz_all_ok(client):
     assert response.status_code == 200
     assert response.json() == {
         "database": "ok",
+        "disk": "ok",
         "broker": "ok",
         "worker": "ok",
         "scheduler": "ok",

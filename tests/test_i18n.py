@@ -76,7 +76,7 @@ def test_system_status_in_korean(admin_client):
 def test_healthz_reasons_stay_english_for_monitors(client, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     body = client.get("/healthz", **KO).json()
-    assert set(body) == {"database", "broker", "worker", "scheduler"}
+    assert set(body) == {"database", "disk", "broker", "worker", "scheduler"}
     assert all(re.fullmatch(r"[\x00-\x7f]*", value) for value in body.values())
 
 

@@ -1,4 +1,4 @@
-"""Checks of the four parts the hub needs: database, broker, worker and scheduler.
+"""Checks of what the hub needs: database, disk space, broker, worker and scheduler.
 
 Each check returns None when the part is fine, or a short reason a person can act on. No
 reason reveals a secret (URLs are never included).
@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from hub.system.disk import check_disk
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ def check_scheduler() -> str | None:
 
 CHECKS = {
     "database": check_database,
+    "disk": check_disk,
     "broker": check_broker,
     "worker": check_worker,
     "scheduler": check_scheduler,

@@ -5,8 +5,9 @@ The JSON body becomes the run's trigger data (a body that is not an object arriv
 ``{"body": …}``). Answers quickly: the run is inserted and enqueued on commit, and the
 response is ``202 {"run_id": …}``. A wrong id or secret is a 404 (nothing to probe); a
 malformed body (NaN and infinite numbers included) is a 400 and an oversized one a 413, each
-with a reason. A sender may set ``Idempotency-Key``: the same key for the same recipe starts
-one run only.
+with a reason. When the hub's disk is (nearly) full, or its database cannot be reached, the
+answer is a 503 with Retry-After: nothing is accepted that could not be recorded. A sender
+may set ``Idempotency-Key``: the same key for the same recipe starts one run only.
 """
 
 from __future__ import annotations
@@ -14,19 +15,55 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from hub.engine.compiled_sql import CompiledQuery
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import start_run
-from hub.recipes.models import Recipe
+from hub.recipes.models import Recipe, RecipeVersion
+from hub.system import disk
+
+# The recipe behind a webhook address, in one statement built once: the intake runs it for
+# every request (hub/engine/compiled_sql.py). A recipe whose trigger is not a webhook has no
+# address, like an unknown one.
+# In the model's field order, as Model.from_db reads them.
+_HOOK_FIELDS = ["id", "workspace_id", "state", "current_version_id", "webhook_secret"]
+_HOOK = CompiledQuery(
+    lambda public_id: (
+        Recipe.objects.filter(
+            public_id=public_id, current_version__document__trigger__app="webhook"
+        )
+        .order_by()
+        .values_list(*_HOOK_FIELDS)[:1]
+    )
+)
 
 
 def _error(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
+
+
+def _unavailable() -> JsonResponse:
+    # The database is restarting or unreachable: refused, so the sender sends it again.
+    response = _error(
+        503, "The hub cannot reach its database; nothing was started. Send it again later."
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
+def _disk_full() -> JsonResponse:
+    # Refused, not lost: the sender keeps the webhook and sends it again.
+    response = _error(
+        503, "The hub is out of disk space; nothing was started. Send it again later."
+    )
+    response["Retry-After"] = "60"
+    return response
 
 
 READ_CHUNK_BYTES = 64 * 1024
@@ -74,14 +111,16 @@ def _read_body(request) -> bytes | None:
 def catch(request, public_id: str, secret: str | None = None):
     if secret is None:
         secret = request.headers.get("X-Hook-Secret", "")
-    recipe = Recipe.objects.select_related("current_version").filter(public_id=public_id).first()
+    try:
+        row = _HOOK.first(public_id)
+    except (OperationalError, InterfaceError):
+        return _unavailable()
     # Compare even when the recipe is unknown, so timing does not tell which part was wrong.
-    expected = recipe.webhook_secret if recipe else "x" * 32
-    if not hmac.compare_digest(expected.encode(), secret.encode()) or recipe is None:
+    expected = row[-1] if row else "x" * 32
+    if not hmac.compare_digest(expected.encode(), secret.encode()) or row is None:
         return _error(404, "There is no webhook at this address.")
-    version = recipe.current_version
-    if version is None or version.trigger.get("app") != "webhook":
-        return _error(404, "There is no webhook at this address.")
+    recipe = Recipe.from_db("default", _HOOK_FIELDS, row)
+    version = RecipeVersion.from_db("default", ["id"], [recipe.current_version_id])
     if recipe.state != Recipe.State.ACTIVE:
         return _error(409, "The recipe is paused; nothing was started.")
     try:
@@ -106,7 +145,16 @@ def catch(request, public_id: str, secret: str | None = None):
         data = {"body": data}
     key = request.headers.get("Idempotency-Key", "").strip()[:120]
     dedupe = f"webhook:{recipe.pk}:{key}" if key else None
-    run = start_run(recipe, Run.Source.WEBHOOK, data, dedupe_key=dedupe, version=version)
+    if disk.low_on_space():
+        return _disk_full()
+    try:
+        run = start_run(recipe, Run.Source.WEBHOOK, data, dedupe_key=dedupe, version=version)
+    except (DatabaseError, OSError) as error:
+        if disk.is_disk_full(error):
+            return _disk_full()
+        if isinstance(error, OperationalError | InterfaceError):
+            return _unavailable()
+        raise
     if run is None:
         existing = Run.objects.filter(dedupe_key=dedupe).values_list("id", flat=True).first()
         return JsonResponse({"run_id": existing, "duplicate": True}, status=200)

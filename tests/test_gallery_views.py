@@ -130,3 +130,12 @@ def test_another_workspaces_connections_are_never_offered_or_used(
 def test_an_unknown_template_is_not_found(member_client):
     response = member_client.get(reverse("recipe_template_use", args=["no_such_stack"]))
     assert response.status_code == 404
+
+
+def test_gallery_and_form_in_korean(member_client, connected):
+    korean = {"HTTP_ACCEPT_LANGUAGE": "ko"}
+    page = member_client.get(reverse("recipe_templates"), **korean).content.decode()
+    assert "레시피 템플릿" in page and "이 템플릿 사용" in page
+    assert "새 Notion 데이터베이스 항목 → Slack" in page
+    form = member_client.get(USE, **korean).content.decode()
+    assert "초안 만들기" in form and "Slack 연결" in form

@@ -98,6 +98,8 @@ def use_template(request, slug: str):
                 "picker": picker,
                 "choices": choices,
                 "problem": problem,
+                # Templates never call a function they are handed: the flag is set here.
+                "live": bool(picker.field.dynamic_choices),
                 "later": bool(picker.field.dynamic_choices and picker.field.depends_on),
                 "value": data.get(picker.name, ""),
                 "connection": chosen.get(picker.app),

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # Named partials: the editor renders one card of a page (templates/recipes/editor/).
+    "template_partials",
     "hub.accounts",
     "hub.system",
     "hub.connections",

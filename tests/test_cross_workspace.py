@@ -37,7 +37,31 @@ ADDRESSES = [
     ("run_detail", "get", "run"),
     ("run_cancel", "post", "run"),
     ("run_replay", "post", "run"),
+    # The recipe editor (its own tests walk them too: tests/test_editor.py).
+    ("editor", "get", "recipe"),
+    ("editor_name", "post", "recipe"),
+    ("editor_trigger", "post", "recipe"),
+    ("editor_test_trigger", "post", "recipe"),
+    ("editor_publish", "post", "recipe"),
+    ("editor_data", "get", "recipe"),
+    ("editor_add_step", "post", "recipe"),
+    ("editor_step", "post", "recipe"),
+    ("editor_test_step", "post", "recipe"),
+    ("editor_move_step", "post", "recipe"),
+    ("editor_duplicate_step", "post", "recipe"),
+    ("editor_delete_step", "post", "recipe"),
+    ("editor_versions", "get", "recipe"),
+    ("editor_restore", "post", "recipe"),
 ]
+# Further arguments after the id: their recipe's step key, its version number.
+MORE_ARGS = {
+    "editor_step": ["a"],
+    "editor_test_step": ["a"],
+    "editor_move_step": ["a"],
+    "editor_duplicate_step": ["a"],
+    "editor_delete_step": ["a"],
+    "editor_restore": [1],
+}
 
 
 def _patterns(resolvers, prefix=""):
@@ -84,7 +108,7 @@ def test_another_workspaces_object_is_404(workspace, theirs, role, name, method,
     visitor = make_user(f"{role}@acme.test", workspace, role)
     client = Client()
     client.force_login(visitor)
-    url = reverse(name, args=[theirs[kind].pk])
+    url = reverse(name, args=[theirs[kind].pk, *MORE_ARGS.get(name, [])])
     data = {"role": "admin", "label": "Mine now", "paused": "1"} if method == "post" else None
     response = getattr(client, method)(url, data)
     assert response.status_code == 404, (url, response.status_code)

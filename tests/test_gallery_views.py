@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from hub.connections.models import Connection
 from hub.recipes.gallery import TEMPLATES, placeholders
@@ -86,6 +87,9 @@ def test_using_a_template_creates_a_draft_with_the_choices_filled(
     assert f"/recipes/{recipe.pk}/" in response["Location"]  # the editor, or its page
     assert recipe.current_version is None and recipe.state == "draft"
     assert recipe.owner == member_user
+    trigger = recipe.draft["trigger"]
+    assert trigger["connection_id"] == connected["notion"].pk
+    assert trigger["config"] == {"database": connected["database"]}
     step = recipe.draft["steps"][0]
     assert step["config"]["channel"] == channel
     assert step["connection"] == "Acme Slack"
@@ -132,7 +136,14 @@ def test_an_unknown_template_is_not_found(member_client):
     assert response.status_code == 404
 
 
-def test_gallery_and_form_in_korean(member_client, connected):
+@pytest.fixture
+def english_afterwards():
+    """A Korean request leaves Korean active in this thread; later tests expect English."""
+    yield
+    translation.deactivate()
+
+
+def test_gallery_and_form_in_korean(member_client, connected, english_afterwards):
     korean = {"HTTP_ACCEPT_LANGUAGE": "ko"}
     page = member_client.get(reverse("recipe_templates"), **korean).content.decode()
     assert "레시피 템플릿" in page and "이 템플릿 사용" in page

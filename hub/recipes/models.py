@@ -104,3 +104,25 @@ class RecipeVersion(models.Model):
     @property
     def trigger(self) -> dict:
         return self.document.get("trigger", {})
+
+
+class StepSample(models.Model):
+    """What the editor learnt about one step of a recipe's draft, by its stable key: the
+    output of its last test (the sample data the Insert data picker offers to later steps)
+    and the labels of the values chosen in its live pickers (a channel's name for its id).
+    ``step_key`` "trigger" is the trigger. Kept beside the draft, not in it, so publishing
+    never freezes test data into a version."""
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="samples")
+    step_key = models.CharField(max_length=60)
+    output = models.JSONField(null=True, blank=True)
+    choice_labels = models.JSONField(default=dict, blank=True)
+    tested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipe", "step_key"], name="one_sample_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipe_id}:{self.step_key}"

@@ -8,6 +8,10 @@ from hub.web import (
     audit,
     choices,
     connections,
+    editor,
+    editor_steps,
+    editor_testing,
+    editor_versions,
     gallery,
     home,
     members,
@@ -29,10 +33,27 @@ connection_urls = [
     path("<int:pk>/disconnect/", connections.disconnect, name="connection_disconnect"),
 ]
 
+# The recipe editor (hub/web/editor*.py): the page and the endpoints its cards post to.
+editor_urls = [
+    path("", editor.page, name="editor"),
+    path("name/", editor.save_name, name="editor_name"),
+    path("trigger/", editor.save_trigger, name="editor_trigger"),
+    path("trigger/test/", editor_testing.test_trigger, name="editor_test_trigger"),
+    path("publish/", editor.publish, name="editor_publish"),
+    path("data/", editor_steps.insert_data, name="editor_data"),
+    path("steps/add/", editor_steps.add_step, name="editor_add_step"),
+    path("steps/<slug:key>/", editor.save_step, name="editor_step"),
+    path("steps/<slug:key>/test/", editor_testing.test_step, name="editor_test_step"),
+    path("steps/<slug:key>/move/", editor_steps.move_step, name="editor_move_step"),
+    path("steps/<slug:key>/duplicate/", editor_steps.duplicate_step, name="editor_duplicate_step"),
+    path("steps/<slug:key>/delete/", editor_steps.delete_step, name="editor_delete_step"),
+]
+
 recipe_urls = [
     path("", recipes.recipe_list, name="recipes"),
     path("import/", recipes.import_file, name="recipe_import"),
     path("choices/", choices.field_choices, name="recipe_choices"),
+    path("new/", editor.new_recipe, name="recipe_new"),
     path("templates/", gallery.gallery, name="recipe_templates"),
     path("templates/<slug:slug>/", gallery.use_template, name="recipe_template_use"),
     path("<int:pk>/", recipes.recipe_detail, name="recipe_detail"),
@@ -41,6 +62,13 @@ recipe_urls = [
     path("<int:pk>/pause/", recipes.pause, name="recipe_pause"),
     path("<int:pk>/secret/", recipes.secret, name="recipe_secret"),
     path("<int:pk>/delete/", recipes.delete, name="recipe_delete"),
+    path("<int:pk>/edit/", include(editor_urls)),
+    path("<int:pk>/versions/", editor_versions.versions, name="editor_versions"),
+    path(
+        "<int:pk>/versions/<int:number>/restore/",
+        editor_versions.restore,
+        name="editor_restore",
+    ),
 ]
 
 run_urls = [

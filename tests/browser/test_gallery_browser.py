@@ -1,7 +1,7 @@
 """Browser journey 2: a member uses a template. From the recipe list to the gallery, "Use
 this template" on "New Notion database item → Slack", the database and channel chosen from
-the fakes (the channel found by typing in its search box), and the draft opened, with
-axe-core checking each page."""
+the fakes (the channel found by typing in its search box), and the editor opened on a draft
+with nothing missing, with axe-core checking each page."""
 
 from __future__ import annotations
 
@@ -73,8 +73,10 @@ def test_a_member_uses_a_template_and_gets_a_ready_draft(
     assert serious_violations(page) == []
 
     page.get_by_role("button", name="Create the draft").click()
-    page.wait_for_url(f"{live_server.url}/recipes/*/**")
+    page.wait_for_url(f"{live_server.url}/recipes/*/edit/")
+    expect(page.get_by_text("Nothing is missing")).to_be_visible()
     screenshot("4-draft")
+    assert serious_violations(page) == []
     recipe = Recipe.objects.get()
     assert recipe.state == "draft" and recipe.current_version is None
     assert recipe.draft["steps"][0]["config"]["channel"] == launches

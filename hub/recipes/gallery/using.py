@@ -17,8 +17,15 @@ def create_draft(
     """A new draft from ``template`` with the member's connections and picks filled in; a
     name already taken becomes "Name (2)". What is still empty is left for the editor,
     which lists it as a problem before publishing."""
-    document = placeholders.fill(template.document, connections, values)
-    document = resolve_connections(workspace, recipe_format.normalize(document))
+    filled = placeholders.fill(template.document, connections, values)
+    document = resolve_connections(workspace, recipe_format.normalize(filled))
+    if document["trigger"].get("app") not in placeholders.OWN_TRIGGERS:
+        # An app trigger keeps its connection and config as the editor stores them, on a
+        # hub whose file format does not carry them yet as on one that does.
+        kept = ("connection", "connection_id", "config")
+        document["trigger"].update(
+            {k: filled["trigger"][k] for k in kept if k in filled["trigger"]}
+        )
     wanted = document["name"]
     for _attempt in range(5):
         document["name"] = unique_name(workspace, wanted)

@@ -1,0 +1,47 @@
+"""Turning a template into the member's own draft recipe (never published here)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from hub.accounts.models import Workspace, audit
+from hub.recipes import format as recipe_format
+from hub.recipes.gallery import Template, placeholders
+from hub.recipes.models import Recipe
+from hub.recipes.services import resolve_connections, unique_name
+
+
+def create_draft(
+    workspace: Workspace, user, template: Template, connections: dict, values: dict
+) -> Recipe:
+    """A new draft from ``template`` with the member's connections and picks filled in; a
+    name already taken becomes "Name (2)". What is still empty is left for the editor,
+    which lists it as a problem before publishing."""
+    filled = placeholders.fill(template.document, connections, values)
+    document = resolve_connections(workspace, recipe_format.normalize(filled))
+    if document["trigger"].get("app") not in placeholders.OWN_TRIGGERS:
+        # An app trigger keeps its connection and config as the editor stores them, on a
+        # hub whose file format does not carry them yet as on one that does.
+        kept = ("connection", "connection_id", "config")
+        document["trigger"].update(
+            {k: filled["trigger"][k] for k in kept if k in filled["trigger"]}
+        )
+    wanted = document["name"]
+    for _attempt in range(5):
+        document["name"] = unique_name(workspace, wanted)
+        try:
+            # A savepoint: a member using the same template at the same moment takes the
+            # next free name instead of failing.
+            with transaction.atomic():
+                recipe = Recipe.objects.create(
+                    workspace=workspace,
+                    name=document["name"],
+                    owner=user,
+                    draft=document,
+                    description=document["description"],
+                )
+        except IntegrityError:
+            continue
+        audit(workspace, user, "recipe.from_template", recipe.name, recipe_id=recipe.pk)
+        return recipe
+    raise IntegrityError(f"No free name for the recipe “{wanted}”.")

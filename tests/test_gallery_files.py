@@ -44,7 +44,9 @@ def _fill_every_placeholder(workspace, document):
     connections = {}
     for integration in placeholders.connection_apps(document):
         connection = Connection(
-            workspace=workspace, integration=integration.slug, label=f"{integration.name} one"
+            workspace=workspace,
+            integration=integration.uses_connections_of[0],
+            label=f"{integration.name} one",
         )
         connection.set_tokens("token-for-the-check", None, None)
         connection.save()

@@ -38,6 +38,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def prices(transactional_db):
+    # A test on a real worker before this one flushed the tables, the seeded prices too.
+    from hub.llm.models import ModelPrice
+    from hub.llm.seed_prices import seed
+
+    seed(ModelPrice)
+
+
 @pytest.fixture
 def fakes(settings, fake_slack):
     openai = start_fake("openai")

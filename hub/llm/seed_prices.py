@@ -71,3 +71,15 @@ COLUMNS = (
 
 def rows() -> list[dict]:
     return [dict(zip(COLUMNS, row, strict=False)) for row in PRICES]
+
+
+def seed(model_price) -> None:
+    """Add the public list prices to the price table (``model_price``: the ModelPrice model,
+    or the migration's historical one); prices already there stay as they are."""
+    for row in rows():
+        model_price.objects.get_or_create(
+            provider=row["provider"],
+            model_pattern=row["model_pattern"],
+            starts_on=START,
+            defaults={**row, "note": "Public list price"},
+        )

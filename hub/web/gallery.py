@@ -84,7 +84,10 @@ def use_template(request, slug: str):
     usable = Connection.objects.usable_by(request.user, request.workspace)
     apps, chosen = [], {}
     for integration in placeholders.connection_apps(document):
-        options = list(usable.filter(integration=integration.slug).order_by("label"))
+        # An AI step takes a connection of any provider (Integration.uses_connections_of).
+        options = list(
+            usable.filter(integration__in=integration.uses_connections_of).order_by("label")
+        )
         wanted = data.get(f"connection.{integration.slug}", "")
         pick = next((c for c in options if str(c.pk) == wanted), options[0] if options else None)
         if pick is not None:

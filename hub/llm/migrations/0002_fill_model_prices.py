@@ -2,16 +2,9 @@ from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    from hub.llm.seed_prices import START, rows
+    from hub.llm.seed_prices import seed
 
-    ModelPrice = apps.get_model("llm", "ModelPrice")
-    for row in rows():
-        ModelPrice.objects.get_or_create(
-            provider=row["provider"],
-            model_pattern=row["model_pattern"],
-            starts_on=START,
-            defaults={**row, "note": "Public list price"},
-        )
+    seed(apps.get_model("llm", "ModelPrice"))
 
 
 class Migration(migrations.Migration):

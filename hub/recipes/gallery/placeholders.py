@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from hub.recipes.format import needs_connection
 from integrations import registry
 from integrations.base import Field, IntegrationError
 
@@ -57,10 +58,6 @@ def unavailable(document: dict) -> list[str]:
     return out
 
 
-def _needs_connection(integration) -> bool:
-    return integration.oauth is not None or integration.uses_api_key
-
-
 def connection_apps(document: dict) -> list:
     """The integrations whose connection the member chooses, in the order the recipe uses
     them (one connection per app serves every step of that app)."""
@@ -72,7 +69,7 @@ def connection_apps(document: dict) -> list:
             integration, _found = _declaration(app, key, trigger=is_trigger)
         except IntegrationError:
             continue  # not on this hub (see unavailable)
-        if _needs_connection(integration):
+        if needs_connection(integration):
             seen[app] = integration
     return list(seen.values())
 

@@ -159,7 +159,7 @@ def import_recipe(
             recipe.description = document["description"]
             recipe.save(update_fields=["draft", "description", "updated_at"])
         else:
-            recipe = _create(workspace, document, user)
+            recipe = create_draft(workspace, document, user)
         audit(
             workspace, user, "recipe.imported", recipe.name, recipe_id=recipe.pk, replaced=replaced
         )
@@ -169,13 +169,15 @@ def import_recipe(
     return recipe, problems
 
 
-def _create(workspace: Workspace, document: dict, user) -> Recipe:
+def create_draft(workspace: Workspace, document: dict, user) -> Recipe:
+    """A new recipe holding ``document`` as its draft; a name already taken becomes
+    "Name (2)"."""
     wanted = document["name"]
     for _attempt in range(5):
         document["name"] = unique_name(workspace, wanted)
         try:
-            # A savepoint: a concurrent import taking the same name must not spoil the
-            # transaction, only make this one try the next free name.
+            # A savepoint: a concurrent import (or use of the same template) taking the same
+            # name must not spoil the transaction, only make this one try the next free name.
             with transaction.atomic():
                 return Recipe.objects.create(
                     workspace=workspace,

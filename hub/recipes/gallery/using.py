@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-
 from hub.accounts.models import Workspace, audit
 from hub.recipes import format as recipe_format
+from hub.recipes import services
 from hub.recipes.gallery import Template, placeholders
 from hub.recipes.models import Recipe
-from hub.recipes.services import resolve_connections, unique_name
+from hub.recipes.services import resolve_connections
 
 
 def create_draft(
@@ -26,22 +25,6 @@ def create_draft(
         document["trigger"].update(
             {k: filled["trigger"][k] for k in kept if k in filled["trigger"]}
         )
-    wanted = document["name"]
-    for _attempt in range(5):
-        document["name"] = unique_name(workspace, wanted)
-        try:
-            # A savepoint: a member using the same template at the same moment takes the
-            # next free name instead of failing.
-            with transaction.atomic():
-                recipe = Recipe.objects.create(
-                    workspace=workspace,
-                    name=document["name"],
-                    owner=user,
-                    draft=document,
-                    description=document["description"],
-                )
-        except IntegrityError:
-            continue
-        audit(workspace, user, "recipe.from_template", recipe.name, recipe_id=recipe.pk)
-        return recipe
-    raise IntegrityError(f"No free name for the recipe “{wanted}”.")
+    recipe = services.create_draft(workspace, document, user)
+    audit(workspace, user, "recipe.from_template", recipe.name, recipe_id=recipe.pk)
+    return recipe

@@ -116,9 +116,10 @@ def test_a_recipe_budget_stops_only_that_recipe(workspace, openai_fake):
     assert "this recipe's AI budget" in one.steps.get().output["waiting"]
 
 
-def test_months_follow_the_workspace_time_zone(workspace, monkeypatch):
+def test_months_follow_the_workspace_time_zone(workspace):
     # 23:30 UTC on 30 November is already 1 December in Seoul.
-    monkeypatch.setattr(type(workspace), "timezone", "Asia/Seoul", raising=False)
+    workspace.timezone = "Asia/Seoul"
+    workspace.save(update_fields=["timezone"])
     late = datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("UTC"))
     month, start, end = months.current(workspace, late)
     assert str(month) == "2026-12-01"

@@ -95,12 +95,16 @@ class IntegrationError(Exception):
         permanent: bool = False,
         reauth: bool = False,
         retry_after: float | None = None,
+        throttled: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.reauth = reauth
         self.retry_after = retry_after
+        # The hub's own rate limiter held the call back: nothing reached the app, so the
+        # wait does not count as a failed attempt.
+        self.throttled = throttled
 
     @property
     def retryable(self) -> bool:

@@ -148,6 +148,7 @@ class Limiter:
                     )
                     % {"app": self.app_name or self.app},
                     retry_after=round(wait, 3),
+                    throttled=True,
                 )
             time.sleep(wait)
             slept += wait

@@ -253,7 +253,10 @@ def _failed(
             ),
             slot.key,
         )
-    if error.permanent or attempt >= settings.ENGINE_MAX_ATTEMPTS:
+    # A call our own rate limiter held back never reached the app: it waits its turn
+    # without using up an attempt (the run's deadline still bounds it).
+    out_of_attempts = attempt >= settings.ENGINE_MAX_ATTEMPTS and not error.throttled
+    if error.permanent or out_of_attempts:
         if not error.permanent:
             message = Message(
                 gettext_noop("%(detail)s (gave up after %(attempts)s attempts)"),
@@ -262,7 +265,12 @@ def _failed(
             )
         step_record.close(execution, record, started, StepRun.Status.FAILED, None, error=message)
         execution.finish(Run.Status.FAILED, in_step(slot.key, message), slot.key)
-    delay = backoff_seconds(attempt, error.retry_after)
+    if error.throttled:
+        # Spread the waiting steps over the next window instead of all at its start.
+        wait = float(error.retry_after or 1)
+        delay = wait + wait * random.uniform(0, 0.5)  # noqa: S311  (jitter, not security)
+    else:
+        delay = backoff_seconds(attempt, error.retry_after)
     note = Message(
         gettext_noop("%(detail)s — trying again in %(seconds)s s"),
         detail=message,

@@ -20,15 +20,18 @@ this ``Transport`` when ``CELERY_BROKER_URL`` is ``filesystem://`` (hub/settings
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import uuid
 from collections import deque
 from queue import Empty
-from time import monotonic
+from time import monotonic_ns
 
 from kombu.transport import filesystem
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
+
+_SEQUENCE = itertools.count()
 
 
 class Channel(filesystem.Channel):
@@ -44,7 +47,9 @@ class Channel(filesystem.Channel):
 
     def _put(self, queue, payload, **kwargs):
         """Write the message beside the queue, then rename it in, whole."""
-        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        # Sorted by name when taken: the clock in ns, then this process's count, so messages
+        # put within one clock tick still come out in the order they were put.
+        name = f"{monotonic_ns():020d}_{next(_SEQUENCE):012d}_{uuid.uuid4()}.{queue}.msg"
         staged = os.path.join(self.staging_folder, name)
         try:
             with open(staged, "wb") as file:

@@ -19,6 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import calibration_ms, cpu_seconds  # noqa: E402 (used by the benches)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
 
@@ -66,28 +70,10 @@ def serve_fake() -> None:
 
 
 def ensure_database() -> None:
-    """Create the scratch PostgreSQL database named in DATABASE_URL when it does not exist."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    params = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        autocommit=True,
-    ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
-        ).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
+    """Create the scratch PostgreSQL database named in DATABASE_URL when it does not exist
+    (nothing to do on the embedded SQLite)."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        common.ensure_database()
 
 
 def setup_django():
@@ -106,15 +92,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (all its threads), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants(pid: int) -> list[int]:
@@ -326,19 +303,6 @@ class CpuMeter:
         return out
 
 
-def calibration_ms() -> float:
-    """The time of a fixed pure-Python workload (best of five), printed beside every figure:
-    the shared machine's speed in this sitting."""
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        total = 0
-        for i in range(300_000):
-            total += i * i % 7
-        best = min(best, time.perf_counter() - t0)
-    return best * 1000
-
-
 def machine_line() -> str:
     from django.conf import settings
     from django.db import connection
@@ -347,7 +311,7 @@ def machine_line() -> str:
     return (
         f"cores: {os.cpu_count()}  database: {connection.vendor}  "
         f"broker: {settings.CELERY_BROKER_URL.split(':')[0]}  load average: {load}  "
-        f"calibration (300k-step pure-Python loop, best of 5): {calibration_ms():.1f} ms"
+        f"calibration (fixed pure-Python workload, best of 3): {calibration_ms():.1f} ms"
     )
 
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from hub.celery import app
 from hub.engine import scheduler
 from hub.engine.models import DedupeKey, Run, TriggerState
+from hub.engine.scheduler import tick_until_done
 from hub.system.models import Heartbeat
-from hub.system.scheduler import HeartbeatScheduler, run_engine_tick
+from hub.system.scheduler import HeartbeatScheduler
 from tests.test_scheduler import cron_recipe
 
 
@@ -19,9 +20,9 @@ def test_one_tick_fires_every_due_schedule_in_batches(workspace, kit, monkeypatc
     monkeypatch.setattr(scheduler, "BATCH", 7)
     recipes = [cron_recipe(workspace, kit, "* * * * *", name=f"Minutely {i}") for i in range(30)]
     TriggerState.objects.update(next_fire_at=timezone.now() - timedelta(seconds=1))
-    assert run_engine_tick() == 30
+    assert tick_until_done() == 30
     assert sorted(Run.objects.values_list("recipe_id", flat=True)) == sorted(r.pk for r in recipes)
-    assert run_engine_tick() == 0  # each moved on to its next minute
+    assert tick_until_done() == 0  # each moved on to its next minute
 
 
 def test_beat_ticks_the_engine_and_records_its_heartbeat(

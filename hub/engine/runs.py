@@ -27,6 +27,23 @@ CANCELLED = Message(gettext_noop("Cancelled."))
 _INSERT_RUN = RowInsert(Run)
 
 
+def _new_run(recipe, version, source, data, key, now, *, user=None, replay_of=None) -> dict:
+    """The columns of a new run, for the one-row insert and the batch alike."""
+    return {
+        "workspace_id": recipe.workspace_id,
+        "recipe_id": recipe.pk,
+        "version_id": version.pk,
+        "source": source,
+        "trigger_data": data if data is not None else {},
+        "dedupe_key": key,
+        "created_by_id": user.pk if getattr(user, "is_authenticated", False) else None,
+        "created_at": now,
+        "enqueued_at": now,
+        "deadline": now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
+        "replay_of_id": replay_of.pk if replay_of is not None else None,
+    }
+
+
 def start_run(
     recipe,
     source: str,
@@ -56,19 +73,7 @@ def start_run(
     try:
         with block:
             run = _INSERT_RUN.insert(
-                {
-                    "workspace_id": recipe.workspace_id,
-                    "recipe_id": recipe.pk,
-                    "version_id": version.pk,
-                    "source": source,
-                    "trigger_data": data if data is not None else {},
-                    "dedupe_key": key,
-                    "created_by_id": user.pk if getattr(user, "is_authenticated", False) else None,
-                    "created_at": now,
-                    "enqueued_at": now,
-                    "deadline": now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
-                    "replay_of_id": replay_of.pk if replay_of is not None else None,
-                }
+                _new_run(recipe, version, source, data, key, now, user=user, replay_of=replay_of)
             )
             if dedupe_key is not None:
                 DedupeKey.objects.create(recipe=recipe, key=key, run=run, created_at=now)
@@ -95,21 +100,11 @@ def start_runs(source: str, starts: list[tuple[Any, Any, str]]) -> int:
     try:
         with transaction.atomic():
             runs = Run.objects.bulk_create(
-                Run(
-                    workspace_id=recipe.workspace_id,
-                    recipe=recipe,
-                    version=recipe.current_version,
-                    source=source,
-                    trigger_data=data,
-                    dedupe_key=key,
-                    created_at=now,
-                    enqueued_at=now,
-                    deadline=now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS),
-                )
+                Run(**_new_run(recipe, recipe.current_version, source, data, key, now))
                 for recipe, data, key in starts
             )
             DedupeKey.objects.bulk_create(
-                DedupeKey(recipe=run.recipe, key=run.dedupe_key, run=run, created_at=now)
+                DedupeKey(recipe_id=run.recipe_id, key=run.dedupe_key, run=run, created_at=now)
                 for run in runs
             )
             enqueue_many([run.id for run in runs])

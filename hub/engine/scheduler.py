@@ -120,6 +120,25 @@ def tick(now: datetime | None = None) -> int:
         return start_runs(Run.Source.SCHEDULE, starts)
 
 
+# At most this many batches of due schedules per tick (each batch is BATCH).
+MAX_BATCHES = 50
+
+
+def tick_until_done() -> int:
+    """One whole tick: fire every due schedule (batch after batch, bounded so a tick never
+    starves the scheduler's other work), wake near parked waits, send due polls of app
+    triggers as their own tasks. Returns the runs created."""
+    fired = 0
+    for _ in range(MAX_BATCHES):
+        batch = tick()
+        fired += batch
+        if batch < BATCH:
+            break
+    wake()
+    polling.dispatch_due()
+    return fired
+
+
 def _advance(moves: list, now: datetime) -> list:
     """Move each due state to its following due time with a compare-and-set (``WHERE
     next_fire_at = <due>``), in one UPDATE for the batch; returns the moves that won. The

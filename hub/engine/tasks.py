@@ -18,14 +18,9 @@ def execute_run(run_id: int, due: str | None = None) -> str:
 
 @shared_task(name="hub.engine.tasks.tick", ignore_result=True)
 def tick() -> int:
-    from hub.engine.polling import dispatch_due
-    from hub.engine.scheduler import tick as run_tick
-    from hub.engine.scheduler import wake
+    from hub.engine.scheduler import tick_until_done
 
-    fired = run_tick()
-    wake()
-    dispatch_due()
-    return fired
+    return tick_until_done()
 
 
 @shared_task(name=POLL_TRIGGER, ignore_result=True, acks_late=True)

@@ -19,26 +19,6 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-# At most this many batches of due schedules per tick (each batch is scheduler.BATCH).
-MAX_BATCHES = 50
-
-
-def run_engine_tick() -> int:
-    """Fire every due schedule (in batches), then wake near parked waits; returns the runs
-    created."""
-    from hub.engine import polling, scheduler
-
-    fired = 0
-    for _ in range(MAX_BATCHES):
-        batch = scheduler.tick()
-        fired += batch
-        if batch < scheduler.BATCH:
-            break
-    scheduler.wake()
-    # Due polls of app triggers go out as tasks of their own: no app is called in here.
-    polling.dispatch_due()
-    return fired
-
 
 class HeartbeatScheduler(PersistentScheduler):
     _last_beat = 0.0
@@ -57,7 +37,9 @@ class HeartbeatScheduler(PersistentScheduler):
         if now - self._last_tick >= settings.ENGINE_TICK_SECONDS:
             self._last_tick = now
             try:
-                run_engine_tick()
+                from hub.engine.scheduler import tick_until_done
+
+                tick_until_done()
             except Exception:
                 # The database may be restarting; the next tick tries again.
                 log.exception("The schedule tick failed")

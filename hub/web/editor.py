@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +30,7 @@ from hub.web.editor_context import (
     cards_context,
     draft_of,
     editable,
+    editable_step,
     step_context,
     trigger_context,
     with_errors,
@@ -118,12 +119,7 @@ def _reshapes(declaration, old: dict, new: dict) -> bool:
 @member_required
 @require_POST
 def save_step(request, pk: int, key: str):
-    recipe = editable(request, pk)
-    draft = draft_of(recipe)
-    try:
-        index, step = drafts.find_step(draft, key)
-    except LookupError:
-        raise Http404 from None
+    recipe, _draft, index, step = editable_step(request, pk, key)
     post = request.POST
     app = post.get("app", step.get("app") or "")
     action_key = post.get("action", step.get("action") or "")

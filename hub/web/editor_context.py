@@ -8,6 +8,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +36,18 @@ def draft_of(recipe: Recipe) -> dict:
     draft.setdefault("steps", [])
     draft.setdefault("trigger", {"app": "manual"})
     return draft
+
+
+def editable_step(request, pk: int, key: str) -> tuple[Recipe, dict, int, dict]:
+    """The editable recipe, its draft, and the draft's step ``key`` with its index; 404 when
+    the draft has no such step."""
+    recipe = editable(request, pk)
+    draft = draft_of(recipe)
+    try:
+        index, step = drafts.find_step(draft, key)
+    except LookupError:
+        raise Http404 from None
+    return recipe, draft, index, step
 
 
 def _connection_part(request, integration, chosen_id) -> dict:

@@ -26,7 +26,7 @@ from hub.engine.models import Run
 from hub.recipes import drafts
 from hub.web import editor_cards as cards
 from hub.web.decorators import member_required
-from hub.web.editor_context import PAGE, draft_of, editable
+from hub.web.editor_context import PAGE, draft_of, editable, editable_step
 from integrations.base import Context, IntegrationError, StopRun, WaitUntil
 
 TEST_ITEMS = 3
@@ -70,12 +70,7 @@ def _zone(draft: dict) -> str:
 @member_required
 @require_POST
 def test_step(request, pk: int, key: str):
-    recipe = editable(request, pk)
-    draft = draft_of(recipe)
-    try:
-        index, step = drafts.find_step(draft, key)
-    except LookupError:
-        raise Http404 from None
+    recipe, draft, index, step = editable_step(request, pk, key)
     integration, action = cards.find(step.get("app"), step.get("action"))
     if action is None:
         raise Http404

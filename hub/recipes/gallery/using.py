@@ -18,13 +18,6 @@ def create_draft(
     which lists it as a problem before publishing."""
     filled = placeholders.fill(template.document, connections, values)
     document = resolve_connections(workspace, recipe_format.normalize(filled))
-    if document["trigger"].get("app") not in placeholders.OWN_TRIGGERS:
-        # An app trigger keeps its connection and config as the editor stores them, on a
-        # hub whose file format does not carry them yet as on one that does.
-        kept = ("connection", "connection_id", "config")
-        document["trigger"].update(
-            {k: filled["trigger"][k] for k in kept if k in filled["trigger"]}
-        )
     recipe = services.create_draft(workspace, document, user)
     audit(workspace, user, "recipe.from_template", recipe.name, recipe_id=recipe.pk)
     return recipe

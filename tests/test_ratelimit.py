@@ -6,7 +6,6 @@ quota units, ClickUp's reported plan limit)."""
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from integrations.ratelimit import Limiter
 from tests.fakes.clickup import FakeClickUp
 from tests.fakes.gmail import FakeGoogle
 from tests.fakes.notion import FakeNotion
+from tests.ratelimit_worker import take_slots
 
 
 def busiest_second(stamps: list[float]) -> int:
@@ -84,27 +84,11 @@ def test_connections_have_separate_budgets(settings):
     assert Limiter("clickup", "2").acquire("clickup") == 0.0
 
 
-def _take_slots(storage_url: str, count: int, out) -> None:
-    from django.conf import settings
-
-    settings.RATE_LIMIT_STORAGE = storage_url
-    settings.RATE_LIMITS = {"notion": "3/second"}
-    limiter = Limiter("notion", "shared", "Notion")
-    for _ in range(count):
-        while True:
-            try:
-                limiter.acquire("notion")
-                break
-            except IntegrationError as busy:  # the engine would retry the step then
-                time.sleep(busy.retry_after)
-        out.put(time.time())
-
-
 def test_file_windows_are_shared_by_two_processes(settings, tmp_path):
     url = f"file://{tmp_path / 'windows'}"
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    workers = [context.Process(target=_take_slots, args=(url, 6, out)) for _ in range(2)]
+    workers = [context.Process(target=take_slots, args=(url, 6, out)) for _ in range(2)]
     for worker in workers:
         worker.start()
     stamps = [out.get(timeout=30) for _ in range(12)]

@@ -4,6 +4,8 @@ and publishing needs no mouse."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,6 +49,9 @@ def build_formatter(page, add: str, operation: str, value: str) -> None:
     expect(page.get_by_text("What should it do?")).to_be_focused()
     tab_to(page, "Format text, numbers or dates")
     saved_after(page, lambda: page.keyboard.press("Enter"))
+    # Once the card's fields are drawn, focus lands on its heading: start from there.
+    heading = page.get_by_role("heading", name=re.compile("Format text, numbers or dates$"))
+    expect(heading.last).to_be_focused()
     tab_to(page, "Operation")
     saved_after(page, lambda: page.keyboard.type(operation))
     tab_to(page, "More options")

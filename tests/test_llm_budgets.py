@@ -16,6 +16,7 @@ from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
 from hub.llm import budgets, months
+from hub.llm import spend as totals
 from hub.llm.models import Budget, BudgetAlert, LLMCall
 from tests.llm_support import EMAIL, llm_recipe, openai_fake  # noqa: F401
 
@@ -23,8 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def spend(workspace, dollars, recipe=None, at=None):
-    """A recorded call that cost ``dollars`` (as a price table would have priced it)."""
-    return LLMCall.objects.create(
+    """A recorded call that cost ``dollars`` (as a price table would have priced it), with
+    the month's totals as the hub keeps them."""
+    call = LLMCall(
         workspace=workspace,
         recipe=recipe,
         provider="openai",
@@ -34,6 +36,8 @@ def spend(workspace, dollars, recipe=None, at=None):
         cost=Decimal(dollars),
         created_at=at or timezone.now(),
     )
+    totals.save_call(call)
+    return call
 
 
 def test_admins_are_warned_at_80_and_90_percent_once_a_month(workspace, admin_user):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
+from hub.llm import spend
 from hub.llm.models import LLMCall
 from tests.llm_support import EMAIL, llm_recipe, openai_fake  # noqa: F401
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def call(workspace, model="gpt-4o-mini", cost="0.0123", **fields):
-    return LLMCall.objects.create(
+    """A call recorded the way the hub records one (with the month's totals)."""
+    made = LLMCall(
         workspace=workspace,
         provider="openai",
         model_requested=model,
@@ -30,6 +32,8 @@ def call(workspace, model="gpt-4o-mini", cost="0.0123", **fields):
         created_at=timezone.now(),
         **fields,
     )
+    spend.save_call(made)
+    return made
 
 
 def test_usage_page_shows_spend_models_and_unknown_prices(workspace, admin_client):

@@ -4,6 +4,8 @@ kept on it, so a recipe of fifty steps asks once."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from hub.engine.models import Run
@@ -16,6 +18,38 @@ class RunFacts:
     version_id: int | None
     # The recipe's owner: who the run acts for (LLM usage, "assigned to me").
     member_id: int | None
+    workspace_timezone: str = ""
+
+
+@dataclass(frozen=True)
+class RunningStep:
+    run_id: int
+    key: str
+    step: dict  # the step as the version holds it: its settings before mapping
+    facts: RunFacts
+
+
+# The step attempt running in this thread: the hub's records of what a step did (an AI
+# call's prompt version and month) read the step and the run's facts from here instead of
+# asking the database again.
+_running: ContextVar[RunningStep | None] = ContextVar("running_step", default=None)
+
+
+@contextmanager
+def running_step(run_id: int, key: str, step: dict, facts: RunFacts):
+    token = _running.set(RunningStep(run_id, key, step, facts))
+    try:
+        yield
+    finally:
+        _running.reset(token)
+
+
+def current_step(run_id: int | None, key: str | None) -> RunningStep | None:
+    """The step attempt of this thread, if it is the given run's step."""
+    found = _running.get()
+    if found is None or found.run_id != run_id or found.key != key:
+        return None
+    return found
 
 
 def run_facts(execution) -> RunFacts:
@@ -35,6 +69,7 @@ def run_facts(execution) -> RunFacts:
         recipe_id=run.recipe_id,
         version_id=run.version_id,
         member_id=row.get("recipe__owner_id"),
+        workspace_timezone=row.get("workspace__timezone") or "",
     )
     execution.facts = facts
     return facts

@@ -20,7 +20,7 @@ from hub.engine.leases import Execution, Stop
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepRun
 from hub.engine.outputs import whole_output
-from hub.engine.run_context import run_facts, with_recipe_zone
+from hub.engine.run_context import run_facts, running_step, with_recipe_zone
 from hub.engine.step_connections import connection_for, mark_broken, refresh
 from hub.engine.step_record import Slot, in_step
 from hub.engine.timeouts import StepTimeout, step_timeout
@@ -211,7 +211,10 @@ def _call(
     refreshed = False
     while True:
         try:
-            with step_timeout(time_left, limit=settings.ENGINE_STEP_TIMEOUT_SECONDS):
+            with (
+                step_timeout(time_left, limit=settings.ENGINE_STEP_TIMEOUT_SECONDS),
+                running_step(run.id, slot.key, step, facts),
+            ):
                 return action.run(ctx), None
         except IntegrationError as error:
             # A permanent reauth error means the connection is already unusable.

@@ -15,14 +15,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub.engine.models import Run, StepRun
-from hub.llm import months
-from hub.llm.models import Budget, BudgetAlert, LLMCall
+from hub.llm import months, spend
+from hub.llm.models import Budget, BudgetAlert, LLMCall, MonthlySpend
 from integrations.llm.hooks import CallInfo, Gate
 
 log = logging.getLogger(__name__)
@@ -30,18 +30,20 @@ log = logging.getLogger(__name__)
 THRESHOLDS = (80, 90, 100)
 
 
-def spent(budget: Budget, month_start: datetime, month_end: datetime) -> Decimal:
-    calls = LLMCall.objects.filter(
-        workspace_id=budget.workspace_id, created_at__gte=month_start, created_at__lt=month_end
-    )
-    if budget.recipe_id:
-        calls = calls.filter(recipe_id=budget.recipe_id)
-    return calls.aggregate(total=Sum("cost"))["total"] or Decimal(0)
+def spent(budget: Budget, month) -> Decimal:
+    """What the budget's scope has spent in the month (committed calls)."""
+    found = spend.totals(budget.workspace_id, month, [budget.recipe_id] if budget.recipe_id else [])
+    return found.get(scope_key(budget), Decimal(0))
 
 
-def state(budget: Budget, now: datetime | None = None) -> dict:
-    month, start, end = months.current(budget.workspace, now)
-    used = spent(budget, start, end)
+def scope_key(budget: Budget) -> int:
+    return budget.recipe_id or MonthlySpend.WORKSPACE_TOTAL
+
+
+def state(budget: Budget, now: datetime | None = None, used: Decimal | None = None) -> dict:
+    month, _start, end = months.current(budget.workspace, now)
+    if used is None:
+        used = spent(budget, month)
     limit = budget.limit
     percent = float(used / limit * 100) if limit > 0 else 100.0
     return {
@@ -64,8 +66,13 @@ def budgets_for(workspace_id: int, recipe_id: int | None) -> list[Budget]:
 
 def gate(info: CallInfo) -> Gate | None:
     """Hold the call back when a budget that applies to it is reached."""
-    for budget in budgets_for(info.workspace_id, info.recipe_id):
-        now = state(budget)
+    found = budgets_for(info.workspace_id, info.recipe_id)
+    if not found:
+        return None
+    month = months.current(found[0].workspace)[0]
+    used = spend.totals(info.workspace_id, month, [b.recipe_id for b in found if b.recipe_id])
+    for budget in found:
+        now = state(budget, used=used.get(scope_key(budget), Decimal(0)))
         if not now["reached"]:
             continue
         if budget.recipe_id:
@@ -89,21 +96,35 @@ def gate(info: CallInfo) -> Gate | None:
     return None
 
 
-def check_thresholds(call: LLMCall) -> list[BudgetAlert]:
-    """Alerts for the thresholds the call's budgets have now crossed, each once a month."""
+def check_thresholds(call: LLMCall, totals: dict[int, Decimal] | None = None) -> list[BudgetAlert]:
+    """Alerts for the thresholds the call's budgets have now crossed, each once a month.
+    ``totals``: the month's totals with this call (``spend.save_call``'s answer); read from
+    the database when not given."""
     raised = []
-    for budget in budgets_for(call.workspace_id, call.recipe_id):
-        now = state(budget, call.created_at)
-        for threshold in THRESHOLDS:
-            if now["percent"] < threshold:
-                break
+    found = budgets_for(call.workspace_id, call.recipe_id)
+    if found and totals is None:
+        month = months.month_of(call.created_at, months.zone_of(found[0].workspace))
+        totals = spend.totals(call.workspace_id, month, [call.recipe_id] if call.recipe_id else [])
+    for budget in found:
+        now = state(budget, call.created_at, used=totals.get(scope_key(budget), Decimal(0)))
+        crossed = [t for t in THRESHOLDS if now["percent"] >= t]
+        if not crossed:
+            continue
+        told = set(
+            BudgetAlert.objects.filter(budget=budget, month=now["month"]).values_list(
+                "threshold", flat=True
+            )
+        )
+        for threshold in crossed:
+            if threshold in told:
+                continue
             try:
                 with transaction.atomic():
                     alert = BudgetAlert.objects.create(
                         budget=budget, month=now["month"], threshold=threshold
                     )
             except IntegrityError:
-                continue  # already told this month
+                continue  # another worker told them first
             raised.append(alert)
             _email(budget, threshold, now)
     return raised

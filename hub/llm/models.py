@@ -153,6 +153,33 @@ class LLMCall(models.Model):
         return self.cost is not None
 
 
+class MonthlySpend(models.Model):
+    """Committed AI spending per workspace, calendar month (in the workspace's time zone when
+    the call was made) and recipe, kept up to date in the transaction that records each call.
+    The budget gate reads these few rows instead of summing the month's calls, so it costs the
+    same on the millionth call of a month as on the first."""
+
+    WORKSPACE_TOTAL = 0  # recipe_key of the workspace's whole spending
+    NO_RECIPE = -1  # recipe_key of calls made outside any recipe
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    # The recipe's id, no foreign key: spending outlives the recipe (as the calls do).
+    recipe_key = models.IntegerField()
+    cost = models.DecimalField(default=0, **MONEY)
+    calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "month", "recipe_key"], name="unique_monthly_spend"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.month:%Y-%m} {self.recipe_key}: {self.cost}"
+
+
 class Budget(models.Model):
     """A monthly spending limit (USD) for a workspace, or for one recipe of it, per calendar
     month in the workspace's time zone."""

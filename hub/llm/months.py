@@ -11,7 +11,11 @@ from django.utils import timezone
 
 def zone_of(workspace) -> ZoneInfo:
     """The workspace's time zone where it has one, else the deployment's."""
-    name = getattr(workspace, "timezone", "") or settings.TIME_ZONE or "UTC"
+    return zone_named(getattr(workspace, "timezone", ""))
+
+
+def zone_named(name: str) -> ZoneInfo:
+    name = name or settings.TIME_ZONE or "UTC"
     try:
         return ZoneInfo(str(name))
     except (ValueError, KeyError):

@@ -6,6 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
 
+from django.db import transaction
+
+from hub.llm import spend
 from hub.llm.models import LLMCall, ModelPrice
 
 MILLION = Decimal(1_000_000)
@@ -72,9 +75,12 @@ def price_call(call: LLMCall) -> None:
 def recompute(calls) -> int:
     """Price the given calls again with today's table (an admin's explicit action)."""
     changed = 0
-    for call in calls.select_related(None).iterator():
-        before = call.cost
-        price_call(call)
-        call.save(update_fields=["cost", "price", "rates"])
-        changed += before != call.cost
+    with transaction.atomic():
+        for call in calls.select_related(None).iterator():
+            before = call.cost
+            price_call(call)
+            call.save(update_fields=["cost", "price", "rates"])
+            changed += before != call.cost
+        # The month's totals the budgets read follow the new costs.
+        spend.rebuild_for(calls)
     return changed

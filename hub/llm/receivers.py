@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 
 from django.utils import timezone
 
 from hub.engine.models import Run
-from hub.llm import budgets, prices
+from hub.engine.run_context import current_step
+from hub.llm import budgets, months, prices, spend
 from hub.llm.models import LLMCall
 from integrations.llm import hooks
 
@@ -45,20 +47,29 @@ def on_finished(sender, info: hooks.CallInfo, outcome: hooks.CallOutcome, **kwar
         log.exception("Could not record an LLM call of run %s", info.run_id)
 
 
-def _with_run_facts(info: hooks.CallInfo) -> tuple[hooks.CallInfo, dict | None]:
-    """The call's recipe, version and member (the recipe's owner) from its run, where the
-    context did not carry them; and the version's step, for the prompt version."""
+def _with_run_facts(info: hooks.CallInfo) -> tuple[hooks.CallInfo, dict | None, str | None]:
+    """The call's recipe, version and member (the recipe's owner) where the context did not
+    carry them; the version's step, for the prompt version; and the workspace's time zone
+    when known. Within a step attempt all of it is at hand; otherwise one query."""
     if info.run_id is None:
-        return info, None
+        return info, None, None
+    running = current_step(info.run_id, info.step_key)
+    if running is not None:
+        facts = running.facts
+        filled = replace(
+            info,
+            recipe_id=info.recipe_id or facts.recipe_id,
+            version_id=info.version_id or facts.version_id,
+            member_id=info.member_id or facts.member_id,
+        )
+        return filled, running.step, facts.workspace_timezone
     row = (
         Run.objects.filter(id=info.run_id)
         .values("recipe_id", "version_id", "recipe__owner_id", "version__document")
         .first()
     )
     if row is None:
-        return info, None
-    from dataclasses import replace
-
+        return info, None, None
     filled = replace(
         info,
         recipe_id=info.recipe_id or row["recipe_id"],
@@ -67,7 +78,7 @@ def _with_run_facts(info: hooks.CallInfo) -> tuple[hooks.CallInfo, dict | None]:
     )
     steps = (row["version__document"] or {}).get("steps") or []
     step = next((s for s in steps if isinstance(s, dict) and s.get("key") == info.step_key), None)
-    return filled, step
+    return filled, step, None
 
 
 def prompt_version(info: hooks.CallInfo, step: dict | None) -> str:
@@ -84,7 +95,7 @@ def prompt_version(info: hooks.CallInfo, step: dict | None) -> str:
 
 
 def record(info: hooks.CallInfo, outcome: hooks.CallOutcome) -> LLMCall:
-    info, step = _with_run_facts(info)
+    info, step, zone_name = _with_run_facts(info)
     usage = outcome.usage
     call = LLMCall(
         workspace_id=info.workspace_id,
@@ -114,7 +125,8 @@ def record(info: hooks.CallInfo, outcome: hooks.CallOutcome) -> LLMCall:
         created_at=timezone.now(),
     )
     prices.price_call(call)
-    call.save()
-    if call.cost:
-        budgets.check_thresholds(call)
+    zone = months.zone_named(zone_name) if zone_name else None
+    totals = spend.save_call(call, zone)
+    if totals:
+        budgets.check_thresholds(call, totals)
     return call

@@ -38,6 +38,7 @@ ACTION = Action(
             "conditions",
             _("Conditions"),
             kind="json",
+            builder="conditions",
             required=True,
             help=_(
                 "Rows of value, operator and comparison, matched all or any; "

@@ -333,3 +333,44 @@ def test_another_workspaces_filter_is_not_found(client, admin_user, outsider):
     assert save(client, recipe, key, data).status_code == 404
     client.force_login(admin_user)
     assert config_of(recipe) == {}
+
+
+def test_an_unfinished_row_is_a_located_problem_that_links_to_its_input(admin_client, workspace):
+    recipe, key = builtin_step(admin_client, "filter")
+    recipe.draft["steps"][0]["config"] = {
+        "conditions": [
+            {"field": "{{ trigger.subject }}", "op": "contains", "value": ""},
+            {"field": "", "op": "is_empty"},
+        ]
+    }
+    recipe.save()
+    html = page(admin_client, recipe)
+    assert (
+        "Step 1 · Built-in tools · Condition 1: type what to compare with (or test whether it "
+        "“is empty”)." in html
+    )
+    assert 'data-focus-field="step-filter-conditions-0-value"' in html
+    assert 'id="step-filter-conditions-0-value"' in html
+    assert "Condition 2: choose the value to test." in html
+    assert 'data-focus-field="step-filter-conditions-1-field"' in html
+    response = admin_client.post(reverse("editor_publish", args=[recipe.pk]))
+    assert "Published version" not in response.content.decode()
+
+
+def test_a_paths_condition_problem_names_its_path(admin_client, workspace):
+    recipe, key = builtin_step(admin_client, "paths", PATHS_STEPS)
+    recipe.draft["steps"][0]["config"] = {
+        "branches": [
+            {
+                "name": "urgent",
+                "conditions": [{"field": "{{ trigger.priority }}", "op": "equals"}],
+                "steps": ["page_oncall"],
+            },
+            {"name": "otherwise", "steps": ["post_note"]},
+        ]
+    }
+    recipe.save()
+    html = page(admin_client, recipe)
+    assert "Path “urgent”, condition 1: type what to compare with" in html
+    assert 'data-focus-field="step-paths-branches-0-conditions-0-value"' in html
+    assert 'id="step-paths-branches-0-conditions-0-value"' in html

@@ -336,7 +336,7 @@ def test_another_workspaces_filter_is_not_found(client, admin_user, outsider):
 
 
 def test_an_unfinished_row_is_a_located_problem_that_links_to_its_input(admin_client, workspace):
-    recipe, key = builtin_step(admin_client, "filter")
+    recipe, _key = builtin_step(admin_client, "filter")
     recipe.draft["steps"][0]["config"] = {
         "conditions": [
             {"field": "{{ trigger.subject }}", "op": "contains", "value": ""},
@@ -358,7 +358,7 @@ def test_an_unfinished_row_is_a_located_problem_that_links_to_its_input(admin_cl
 
 
 def test_a_paths_condition_problem_names_its_path(admin_client, workspace):
-    recipe, key = builtin_step(admin_client, "paths", PATHS_STEPS)
+    recipe, _key = builtin_step(admin_client, "paths", PATHS_STEPS)
     recipe.draft["steps"][0]["config"] = {
         "branches": [
             {

@@ -131,3 +131,81 @@ def test_a_member_builds_a_filter_by_clicks_and_the_run_is_filtered(
     expect(page.get_by_text("Stopped by a filter").first).to_be_visible()
     expect(page.get_by_text(re.compile("Lunch on Friday")).first).to_be_visible()
     screenshot("6-run-filtered")
+
+
+def test_a_paths_step_gets_named_paths_with_rows_and_steps_from_the_keyboard(
+    page, live_server, workspace, admin_user, screenshot
+):
+    recipe = Recipe.objects.create(
+        workspace=workspace,
+        name="Route requests",
+        owner=admin_user,
+        draft={
+            "format": "toolstack.recipe/1",
+            "name": "Route requests",
+            "trigger": {"app": "manual"},
+            "steps": [
+                {"key": "paths", "app": "builtin", "action": "paths", "config": {}},
+                {
+                    "key": "page_oncall",
+                    "app": "builtin",
+                    "action": "delay",
+                    "config": {"amount": 1},
+                },
+                {"key": "post_note", "app": "builtin", "action": "delay", "config": {"amount": 1}},
+            ],
+        },
+    )
+    page.set_default_timeout(30_000)
+    sign_in(page, live_server, admin_user.email, PASSWORD)
+    who = Person(page, screenshot)
+    page.goto(f"{live_server.url}/recipes/{recipe.pk}/edit/")
+    card = page.locator("#step-paths")
+    expect(card.get_by_label("Name of this path")).to_have_value("Path 1")
+    expect(card.locator("textarea")).to_have_count(0)
+    who.check_axe("1-paths")
+    who.fill(card.get_by_label("Name of this path"), "urgent")
+    who.fill(page.locator("#step-paths-branches-0-conditions-0-field"), "{{ trigger.priority }}")
+    who.fill(page.locator("#step-paths-branches-0-conditions-0-value"), "high")
+    # Typed by hand, the reference still reads as a chip once the field is left.
+    expect(
+        page.locator('[data-chips-for="step-paths-branches-0-conditions-0-field"] .chip')
+    ).to_have_text("trigger · priority")
+    with page.expect_response(lambda r: "/edit/steps/" in r.url):
+        who.click(card.get_by_label("Step 2 · Built-in tools · Wait"))
+    who.saved()
+    # "Add condition" from the keyboard: focus lands on the new row's field.
+    page.locator("#step-paths-branches-0-conditions-add").focus()
+    with page.expect_response(lambda r: "/edit/steps/" in r.url):
+        page.keyboard.press("Enter")
+    expect(page.locator("#step-paths-branches-0-conditions-1-field")).to_be_focused()
+    page.keyboard.type("{{ trigger.team }}")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past Insert data to the test
+    expect(page.locator("#step-paths-branches-0-conditions-1-op")).to_be_focused()
+    with page.expect_response(lambda r: "/edit/steps/" in r.url):
+        page.locator("#step-paths-branches-0-conditions-1-op").select_option("is_not_empty")
+    who.saved()
+    with page.expect_response(lambda r: "/edit/steps/" in r.url):
+        who.click(card.get_by_role("button", name="Add a path"))
+    expect(page.locator("#step-paths-branches-1-name")).to_be_focused()
+    expect(page.locator("#step-paths-branches-1-name")).to_have_value("Path 2")
+    with page.expect_response(lambda r: "/edit/steps/" in r.url):
+        who.click(page.locator("#step-paths-branches-1-steps").get_by_label(re.compile("Step 3")))
+    who.saved()
+    who.check_axe("2-two-paths")
+    recipe.refresh_from_db()
+    assert recipe.draft["steps"][0]["config"] == {
+        "branches": [
+            {
+                "name": "urgent",
+                "conditions": [
+                    {"field": "{{ trigger.priority }}", "op": "equals", "value": "high"},
+                    {"field": "{{ trigger.team }}", "op": "is_not_empty"},
+                ],
+                "steps": ["page_oncall"],
+            },
+            {"name": "Path 2", "conditions": [], "steps": ["post_note"]},
+        ]
+    }
+    expect(page.locator("#problems")).to_contain_text("Nothing is missing")

@@ -220,7 +220,8 @@
       if (!panel) return;
       if (!panel.hidden && panel.dataset.target === button.dataset.insertFor) { closePanel(panel, true); return; }
       panel.dataset.target = button.dataset.insertFor;
-      button.closest(".insert-row").after(panel);
+      // A condition row is narrow: its list opens under the whole row.
+      (button.closest(".cond-row") || button.closest(".insert-row")).after(panel);
       button.setAttribute("aria-expanded", "true");
       fetch(panel.dataset.url, { credentials: "same-origin" })
         .then(function (r) { return r.text(); })

@@ -209,3 +209,9 @@ def test_a_paths_step_gets_named_paths_with_rows_and_steps_from_the_keyboard(
         ]
     }
     expect(page.locator("#problems")).to_contain_text("Nothing is missing")
+    # On a phone the row's parts stack in one column.
+    page.set_viewport_size({"width": 390, "height": 800})
+    field_box = page.locator("#step-paths-branches-0-conditions-0-field").bounding_box()
+    op_box = page.locator("#step-paths-branches-0-conditions-0-op").bounding_box()
+    assert op_box["y"] > field_box["y"] + field_box["height"]
+    who.check_axe("3-phone")

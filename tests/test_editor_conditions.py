@@ -374,3 +374,13 @@ def test_a_paths_condition_problem_names_its_path(admin_client, workspace):
     assert "Path “urgent”, condition 1: type what to compare with" in html
     assert 'data-focus-field="step-paths-branches-0-conditions-0-value"' in html
     assert 'id="step-paths-branches-0-conditions-0-value"' in html
+
+
+def test_the_rows_speak_korean(admin_client, workspace):
+    recipe, _key = builtin_step(admin_client, "filter")
+    html = admin_client.get(
+        reverse("editor", args=[recipe.pk]), HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+    for words in ("검사할 값", "비교할 값", "조건 추가", "텍스트로 편집", "다음이 모두 맞을 때"):
+        assert words in html
+    assert ">비어 있지 않음</option>" in html and ">참임(예, 체크됨)</option>" in html

@@ -384,3 +384,24 @@ def test_the_rows_speak_korean(admin_client, workspace):
     for words in ("검사할 값", "비교할 값", "조건 추가", "텍스트로 편집", "다음이 모두 맞을 때"):
         assert words in html
     assert ">비어 있지 않음</option>" in html and ">참임(예, 체크됨)</option>" in html
+
+
+def test_a_reference_in_a_row_reads_as_its_label_after_a_reload(admin_client, workspace):
+    recipe, _key = builtin_step(
+        admin_client,
+        "filter",
+    )
+    recipe.draft["steps"].insert(
+        0,
+        {"key": "find_emails", "app": "gmail", "action": "find_emails", "config": {}},
+    )
+    recipe.draft["steps"][1]["config"] = {
+        "conditions": [{"field": "{{ " + SUBJECT_REF + " }}", "op": "is_not_empty"}]
+    }
+    recipe.save()
+    html = page(admin_client, recipe)
+    # The card carries the readable labels its chips show.
+    assert f"&quot;{SUBJECT_REF}&quot;: &quot;Find emails · Emails · first · Subject&quot;" in html
+
+
+SUBJECT_REF = "steps.find_emails.emails.0.subject"

@@ -121,9 +121,7 @@ def step_context(
     context["filled"] = set(config)
     split_optional(context)
     context["sample"] = sample.output if sample and sample.tested_at else None
-    context["chips_json"] = json.dumps(
-        _chips(request, recipe, draft, index, samples, context["controls"]), ensure_ascii=False
-    )
+    context["chips_json"] = json.dumps(_chips(draft, index, samples, config), ensure_ascii=False)
     return context
 
 
@@ -155,9 +153,9 @@ def split_optional(context: dict) -> None:
     context["shown_controls"], context["more_controls"] = shown, more
 
 
-def _chips(request, recipe, draft, index, samples, controls) -> dict:
-    """Labels of the references the card's text fields hold, for their readable preview."""
-    if not any(editor_fields.is_reference(c.value) for c in controls):
+def _chips(draft, index, samples, config: dict) -> dict:
+    """Labels of the references the card's fields hold (condition rows too), for the chips."""
+    if "{{" not in json.dumps(config, ensure_ascii=False):
         return {}
     return cards.chip_labels(cards.data_groups(draft, index, samples))
 

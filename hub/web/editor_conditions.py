@@ -144,9 +144,8 @@ def branch_list(value: Any) -> list[dict] | None:
             return None
         if branch.get("match", "all") not in ("all", "any"):
             return None
-        if condition_rows(branch.get("conditions") or []) is None:
-            return None
-        if not isinstance(branch.get("conditions", []), list):
+        conditions = branch.get("conditions") or []
+        if not isinstance(conditions, list) or condition_rows(conditions) is None:
             return None
         steps = branch.get("steps", [])
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):

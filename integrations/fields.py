@@ -59,7 +59,12 @@ class Field:
     sub-fields must be there. Sub-fields are checked like fields, but cannot be secret.
 
     ``accepts_references=False``: the value is taken as typed, so ``{{ }}`` is refused at
-    publish time (a picker of fixed modes, an operation name the step's meaning hangs on)."""
+    publish time (a picker of fixed modes, an operation name the step's meaning hangs on).
+
+    ``kind="json"`` with a ``builder``: the value has a structure the editor builds as rows
+    instead of a text box — ``"conditions"`` (``hub.mapping.conditions``: rows of field,
+    operator and value, matched all or any) or ``"paths"`` (named branches, each with its
+    conditions and the steps it runs). The stored value is the same JSON either way."""
 
     key: str
     label: str
@@ -77,6 +82,7 @@ class Field:
     placeholder: str = ""
     row: tuple[Field, ...] = ()
     accepts_references: bool = True
+    builder: Literal["", "conditions", "paths"] = ""
 
     @property
     def has_choices(self) -> bool:

@@ -41,6 +41,8 @@ def test_every_field_of_every_registered_action_gets_a_control():
                     "lines",
                     "json",
                     "secret",
+                    "conditions",
+                    "paths",
                 }, (slug, action.key, control.key)
                 assert control.label and control.id.startswith("step-http-")
 

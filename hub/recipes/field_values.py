@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from hub.recipes import condition_checks
 from integrations.base import Field
 
 Found = list[tuple[str, str]]
@@ -27,6 +28,10 @@ def check_field(f: Field, value: Any, where: str | None = None) -> Found:
     if _is_reference(value):
         # A whole reference may give a list (or rows) when the run gets there.
         return []
+    if f.builder == "conditions":
+        return condition_checks.check_conditions(value, where)
+    if f.builder == "paths":
+        return condition_checks.check_branches(value, where)
     if f.kind == "choice" and f.multiple:
         return _check_multiple(f, value, where)
     if f.kind == "list" and f.row:

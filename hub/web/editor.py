@@ -23,7 +23,7 @@ from hub.recipes import drafts
 from hub.recipes import services as recipe_services
 from hub.recipes.format import RecipeFormatError
 from hub.web import editor_cards as cards
-from hub.web import editor_fields
+from hub.web import editor_conditions, editor_fields
 from hub.web.decorators import member_required
 from hub.web.editor_context import (
     PAGE,
@@ -146,7 +146,7 @@ def save_step(request, pk: int, key: str):
                 request, recipe, integration, action, connection_id, post, old_config, errors
             )
             reshaped |= bool(errors) or _reshapes(action, old_config, config) or "add_row" in post
-            reshaped |= any(name.startswith("remove.") for name in post)
+            reshaped |= any(name.startswith(("remove.", "switch.")) for name in post)
     values["config"] = config
     recipe = drafts.save_step(recipe, key, values)
     drafts.keep_choice_labels(recipe, key, editor_fields.posted_labels(post))
@@ -157,7 +157,14 @@ def save_step(request, pk: int, key: str):
         index, _step = drafts.find_step(recipe.draft, key)
     if not reshaped:
         return answer(request, recipe, None, None)
-    context = step_context(request, recipe, draft_of(recipe), index, drafts.samples(recipe))
+    context = step_context(
+        request,
+        recipe,
+        draft_of(recipe),
+        index,
+        drafts.samples(recipe),
+        ui=editor_conditions.ui_of(post),
+    )
     context["focus"] = not same_action
     return answer(request, recipe, "step_card", {"c": with_errors(context, errors)})
 

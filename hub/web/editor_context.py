@@ -64,7 +64,11 @@ def _connection_part(request, integration, chosen_id) -> dict:
     }
 
 
-def step_context(request, recipe: Recipe, draft: dict, index: int, samples: dict) -> dict:
+def step_context(
+    request, recipe: Recipe, draft: dict, index: int, samples: dict, ui: dict | None = None
+) -> dict:
+    """A step card's context; ``ui`` what the last change asks of this rendering (see
+    ``editor_conditions.ui_of``)."""
     step = draft["steps"][index]
     key = step["key"]
     card = f"step-{key}"
@@ -106,16 +110,25 @@ def step_context(request, recipe: Recipe, draft: dict, index: int, samples: dict
         "step": action.key,
         "card": card,
         "connection_id": context["connection"].pk if context.get("connection") else None,
+        "ui": ui or {},
+        "later_steps": [
+            (later["key"], cards.place(draft, later["key"])[0] + _named(later))
+            for later in draft["steps"][index + 1 :]
+        ],
     }
     labels = sample.choice_labels if sample else {}
     context["controls"] = editor_fields.controls(fields, config, place, labels)
     context["filled"] = set(config)
     split_optional(context)
     context["sample"] = sample.output if sample and sample.tested_at else None
-    context["chips_json"] = json.dumps(
-        _chips(request, recipe, draft, index, samples, context["controls"]), ensure_ascii=False
-    )
+    context["chips_json"] = json.dumps(_chips(draft, index, samples, config), ensure_ascii=False)
     return context
+
+
+def _named(step: dict) -> str:
+    _integration, action = cards.find(step.get("app"), step.get("action"))
+    what = step.get("name") or (action.label if action is not None else "")
+    return f" · {what}" if what else ""
 
 
 def split_optional(context: dict) -> None:
@@ -140,9 +153,9 @@ def split_optional(context: dict) -> None:
     context["shown_controls"], context["more_controls"] = shown, more
 
 
-def _chips(request, recipe, draft, index, samples, controls) -> dict:
-    """Labels of the references the card's text fields hold, for their readable preview."""
-    if not any(editor_fields.is_reference(c.value) for c in controls):
+def _chips(draft, index, samples, config: dict) -> dict:
+    """Labels of the references the card's fields hold (condition rows too), for the chips."""
+    if "{{" not in json.dumps(config, ensure_ascii=False):
         return {}
     return cards.chip_labels(cards.data_groups(draft, index, samples))
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from hub.engine import secrets
+from hub.web import editor_conditions
 from integrations.base import Field
 
 TEXT_KINDS = {"text", "long_text", "number", "date"}
@@ -43,6 +44,13 @@ class Control:
     secret_state: str = ""
     depends_on: tuple[str, ...] = ()
     timezone: bool = False
+    # The row builder (filter conditions, paths): see hub/web/editor_conditions.py.
+    builder: str = ""
+    group: editor_conditions.Group | None = None
+    branches: list[editor_conditions.Branch] = field(default_factory=list)
+    operators: list[dict] = field(default_factory=list)
+    text_reason: str = ""
+    focus: bool = False
 
 
 def is_reference(value: Any) -> bool:
@@ -97,6 +105,8 @@ def control(
     if f.kind == "bool":
         c.widget, c.value = "checkbox", value is True or value == "true"
         return c
+    if f.builder:
+        return _builder(c, f, value, place)
     if f.kind == "list" and f.row:
         c.widget = "rows"
         items = value if isinstance(value, list) else []
@@ -150,6 +160,29 @@ def control(
     return c
 
 
+def _builder(c: Control, f: Field, value: Any, place: dict) -> Control:
+    """Rows of conditions (or paths), or their text form when asked for or when the rows
+    cannot show the value."""
+    ui = place.get("ui") or {}
+    c.builder = f.builder
+    c.focus = c.name in ui.get("switched", ())
+    fits = editor_conditions.fits(f, value)
+    if c.name in ui.get("text", ()) or not fits:
+        c.widget, c.value = "json", _text(value)
+        c.text_reason = "" if fits else editor_conditions.why_text(f)
+        return c
+    c.operators = editor_conditions.operators()
+    if f.builder == "paths":
+        c.widget = "paths"
+        later = place.get("later_steps") or []
+        c.branches = editor_conditions.branches(c.id, c.name, value or [], later, ui)
+    else:
+        c.widget = "conditions"
+        match, rows = editor_conditions.condition_rows(value)
+        c.group = editor_conditions.group(c.id, c.name, match, rows, ui, blank=True)
+    return c
+
+
 def _row_path(path: str) -> str:
     """``headers.0.name`` -> ``headers.name``: the choices endpoint's name for a column."""
     parts = path.split(".")
@@ -180,6 +213,8 @@ def read_value(f: Field, post, name: str, old: Any, workspace_id: int) -> tuple[
         if post.get(f"clear.{name}"):
             return None, ""
         return (secrets.seal_value(typed, workspace_id) if typed else old), ""
+    if f.builder:
+        return editor_conditions.read(f, post, name, old)
     if f.kind == "bool":
         on = post.get(name) in ("on", "true", "1")
         return (None if on == bool(f.default) else on), ""

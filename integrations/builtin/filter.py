@@ -38,10 +38,11 @@ ACTION = Action(
             "conditions",
             _("Conditions"),
             kind="json",
+            builder="conditions",
             required=True,
             help=_(
-                "Rows of value, operator and comparison, matched all or any; "
-                "groups of rows can be combined."
+                "Each row tests one value from the trigger or an earlier step. "
+                "Choose whether all rows or any one of them must be true."
             ),
         ),
         Field(

@@ -51,7 +51,19 @@ PATHS = Action(
     run=_not_called,
     effect="read",
     local=True,
-    fields=(Field("branches", _("Paths"), kind="json", required=True),),
+    fields=(
+        Field(
+            "branches",
+            _("Paths"),
+            kind="json",
+            builder="paths",
+            required=True,
+            help=_(
+                "The first path whose conditions pass is taken; a path without conditions "
+                "is taken when none before it passes. Steps on no path always run."
+            ),
+        ),
+    ),
     outputs=(OutputField("branch", _("Path taken")),),
     sample={"branch": "otherwise"},
 )

@@ -29,7 +29,9 @@ WEEKDAY_CHOICES = tuple(
 _TIMEZONE = Field(
     "timezone",
     _("Time zone"),
-    help=_("Where the times are meant, such as Asia/Seoul. UTC when left empty."),
+    help=_(
+        "Where the times are meant, such as Asia/Seoul. The workspace's time zone when left empty."
+    ),
 )
 _AT = Field("at", _("At"), required=True, help=_("A time of day, such as 09:30."))
 _SCHEDULE_OUTPUTS = (

@@ -130,34 +130,69 @@
   }
 
   // ------------------------------------------------------------ chips
+  // A text field that holds references shows them as readable chips ("Email · Subject") in
+  // a view laid over it while it is not being edited, and right after Insert data until the
+  // next key or click. The field itself stays the control (label, value, autosave, typing
+  // {{ }} by hand); the view is aria-hidden and a hidden description reads the same words.
   var REF = /\{\{\s*([^{}]*?)\s*\}\}/g;
   function readable(ref, form) {
     var known = {};
-    try { known = JSON.parse(form.dataset.chips || "{}"); } catch (err) { known = {}; }
+    try { known = JSON.parse((form && form.dataset.chips) || "{}"); } catch (err) { known = {}; }
     var path = ref.split("|")[0].trim();
     if (labels[path]) return labels[path];
     if (known[path]) return known[path];
     return path.replace(/^steps\./, "").split(".").join(" · ");
   }
-  function renderChips(holder) {
-    var field = document.getElementById(holder.dataset.chipsFor);
+  function renderChips(view) {
+    var field = document.getElementById(view.dataset.chipsFor);
     if (!field) return;
     var form = field.closest("form");
     var value = field.value;
-    holder.textContent = "";
-    if (value.indexOf("{{") === -1) return;
+    var reads = document.getElementById(field.id + "-reads");
+    var spoken = [];
+    view.textContent = "";
     var last = 0;
     value.replace(REF, function (match, ref, at) {
-      if (at > last) holder.appendChild(document.createTextNode(value.slice(last, at)));
+      if (at > last) view.appendChild(document.createTextNode(value.slice(last, at)));
       var chip = document.createElement("span");
       chip.className = "chip";
       chip.textContent = readable(ref, form);
-      holder.appendChild(chip);
+      spoken.push(chip.textContent);
+      view.appendChild(chip);
       last = at + match.length;
       return match;
     });
-    if (last < value.length) holder.appendChild(document.createTextNode(value.slice(last)));
+    if (last < value.length) view.appendChild(document.createTextNode(value.slice(last)));
+    view.parentNode.classList.toggle("has-chips", spoken.length > 0);
+    if (reads) reads.textContent = spoken.length ? reads.dataset.prefix + " " + view.textContent : "";
   }
+  function chipsOf(field) {
+    return field && field.id ? document.querySelector('[data-chips-for="' + field.id + '"]') : null;
+  }
+  function peek(field, on) {
+    var view = chipsOf(field);
+    if (view) view.parentNode.classList.toggle("peek", on);
+  }
+  // Clicking the chips edits the text beneath them; any key but Tab starts editing it.
+  document.addEventListener("mousedown", function (e) {
+    var box = e.target.closest && e.target.closest(".chip-field");
+    if (box) box.classList.remove("peek");
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" && e.key !== "Shift" && e.target.matches && e.target.matches(".chip-field > input, .chip-field > textarea")) peek(e.target, false);
+  });
+  document.addEventListener("focusout", function (e) {
+    if (e.target.matches && e.target.matches(".chip-field > input, .chip-field > textarea")) peek(e.target, false);
+  });
+
+  // An operator that takes no value (is empty, is true) hides the value it would compare.
+  document.addEventListener("change", function (e) {
+    var op = e.target.closest && e.target.closest("[data-cond-op]");
+    if (!op) return;
+    var box = op.closest(".cond-row").querySelector("[data-cond-value]");
+    var chosen = op.options[op.selectedIndex];
+    if (box && chosen) box.hidden = chosen.dataset.needsValue !== "1";
+  });
   // Typing saves once it pauses, without waiting for the field to lose focus.
   var pauses = new WeakMap();
   document.addEventListener("input", function (e) {
@@ -166,9 +201,8 @@
       clearTimeout(pauses.get(form));
       pauses.set(form, setTimeout(function () { htmx.trigger(form, "autosave"); }, 700));
     }
-    if (!e.target.id) return;
-    var holder = document.querySelector('[data-chips-for="' + e.target.id + '"]');
-    if (holder) renderChips(holder);
+    var view = chipsOf(e.target);
+    if (view) renderChips(view);
   });
 
   // ------------------------------------------------------------ Insert data
@@ -186,7 +220,8 @@
       if (!panel) return;
       if (!panel.hidden && panel.dataset.target === button.dataset.insertFor) { closePanel(panel, true); return; }
       panel.dataset.target = button.dataset.insertFor;
-      button.closest(".insert-row").after(panel);
+      // A condition row is narrow: its list opens under the whole row.
+      (button.closest(".cond-row") || button.closest(".insert-row")).after(panel);
       button.setAttribute("aria-expanded", "true");
       fetch(panel.dataset.url, { credentials: "same-origin" })
         .then(function (r) { return r.text(); })
@@ -210,6 +245,7 @@
       closePanel(holder, false);
       field.focus();
       field.setSelectionRange(at + text.length, at + text.length);
+      peek(field, true);
       field.dispatchEvent(new Event("input", { bubbles: true }));
       field.dispatchEvent(new Event("change", { bubbles: true }));
     }

@@ -369,6 +369,10 @@ LOGGING = {
         "celery.worker.strategy": {"level": env("CELERY_TASK_LOG_LEVEL", "WARNING")},
         # urllib3 logs request lines with their query strings (ClickUp's token exchange).
         "urllib3.connectionpool": {"filters": ["scrub_secrets"]},
+        # The AI providers' SDKs log a line per request (method and URL) at INFO: noise at
+        # every call, and an OpenAI-compatible base URL may carry credentials.
+        "httpx": {"level": "WARNING", "filters": ["scrub_secrets"]},
+        "httpx2": {"level": "WARNING", "filters": ["scrub_secrets"]},
         # Django's own handlers go: with DEBUG its console repeats every line the root's prints,
         # unscrubbed, and mail_admins sends nothing without ADMINS.
         "django": {"handlers": []},

@@ -15,7 +15,7 @@ from tests.test_connections_support import point_at
 def test_an_admin_connects_slack_and_sees_the_team_name(
     live_server, settings, admin_user, page, screenshot
 ):
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     with FakeSlack() as slack:
         point_at(settings, slack)
         settings.HUB_BASE_URL = live_server.url

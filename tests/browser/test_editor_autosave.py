@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_typing_is_saved_without_a_save_button_and_survives_a_reload(
     page, live_server, workspace, admin_user, screenshot
 ):
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, live_server, admin_user.email, PASSWORD)
     page.goto(f"{live_server.url}/recipes/")
     who = Person(page, screenshot)

@@ -144,7 +144,7 @@ def test_a_member_builds_tests_publishes_and_runs_the_flagship_by_clicking(
     page, live_server, workspace, member_user, apps, celery_worker_process, screenshot
 ):
     slack, _google, clickup = apps
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, live_server, member_user.email, PASSWORD)
     # Members use connections shared with everyone (the default sharing).
     who = Person(page, screenshot)

@@ -63,7 +63,7 @@ def build_formatter(page, add: str, operation: str, value: str) -> None:
 def test_a_two_step_recipe_is_built_and_published_with_the_keyboard_only(
     page, live_server, workspace, admin_user, screenshot
 ):
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, live_server, admin_user.email, PASSWORD)
     page.goto(f"{live_server.url}/recipes/")
     tab_to(page, "New recipe")

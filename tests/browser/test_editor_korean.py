@@ -45,7 +45,7 @@ def test_the_flagship_is_built_in_korean(
     screenshot,
 ):
     slack, _google, clickup = apps
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     sign_in(page, live_server, member_user.email, PASSWORD)
     page.context.add_cookies([{"name": "django_language", "value": "ko", "url": live_server.url}])
     who = Person(page, screenshot)

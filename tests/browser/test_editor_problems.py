@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_an_empty_required_field_blocks_publish_until_it_is_filled(
     page, live_server, workspace, admin_user, fake_slack, screenshot
 ):
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     connection = slack_connection(workspace, fake_slack)
     recipe = drafts.new_recipe(workspace, admin_user, "Tell the team")
     recipe, key = drafts.add_step(recipe, 0)

@@ -39,7 +39,7 @@ def test_a_member_uses_a_template_and_gets_a_ready_draft(
     page,
     screenshot,
 ):
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     slack_connection(workspace, fake_slack)
     for n in range(30):
         fake_slack.add_channel(f"team-{n:02d}")

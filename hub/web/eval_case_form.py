@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from hub.mapping import MappingError
 from hub.mapping.checking import references
@@ -25,13 +25,13 @@ from integrations.base import Context
 from integrations.llm import calling
 
 CHECK_LABELS = {
-    "equals": _l("equals"),
-    "contains": _l("contains"),
-    "one_of": _l("is one of the allowed values"),
-    "is_date": _l("is a valid date"),
-    "is_number": _l("is a valid number"),
-    "present": _l("is present (not empty)"),
-    "judge": _l("passes an AI judge's rubric"),
+    "equals": gettext_lazy("equals"),
+    "contains": gettext_lazy("contains"),
+    "one_of": gettext_lazy("is one of the allowed values"),
+    "is_date": gettext_lazy("is a valid date"),
+    "is_number": gettext_lazy("is a valid number"),
+    "present": gettext_lazy("is present (not empty)"),
+    "judge": gettext_lazy("passes an AI judge's rubric"),
 }
 # Checks that compare with a value the member types.
 WITH_VALUE = ("equals", "contains", "one_of")

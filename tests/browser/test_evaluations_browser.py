@@ -22,8 +22,9 @@ from tests.llm_support import EMAIL, FIELDS, llm_step, openai_fake  # noqa: F401
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.usefixtures("openai_fake")
 def test_save_a_run_as_a_case_loosen_it_and_run_evaluations(
-    page, live_server, workspace, admin_user, openai_fake, screenshot
+    page, live_server, workspace, admin_user, screenshot
 ):
     from hub.llm.models import ModelPrice
 

@@ -73,8 +73,10 @@ def _describe(rule: dict, outputs: dict) -> dict:
     value = rule.get("value")
     if rule.get("check") == "judge":
         value = f"{rule.get('model')}: {value}"
-    elif isinstance(value, list):
+    elif rule.get("check") == "one_of" and isinstance(value, list):
         value = ", ".join(str(v) for v in value)
+    elif value is not None and not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False)
     return {"where": where, "check": forms.CHECK_LABELS.get(rule.get("check"), ""), "value": value}
 
 

@@ -52,7 +52,7 @@ def test_save_a_run_as_a_case_loosen_it_and_run_evaluations(
         i for i in range(outputs.count()) if outputs.nth(i).input_value() == "extract|task"
     )
     page.get_by_label("Check", exact=True).nth(index).select_option("contains")
-    page.get_by_label("Value").nth(index).fill("board report")
+    page.get_by_label("Value", exact=True).nth(index).fill("board report")
     page.get_by_role("button", name="Save test case", exact=True).last.click()
     page.wait_for_url(f"{live_server.url}/recipes/{recipe.pk}/tests/")
     assert page.get_by_text("Extract fields with AI: task contains “board report”").is_visible()
@@ -63,5 +63,6 @@ def test_save_a_run_as_a_case_loosen_it_and_run_evaluations(
     assert evaluation_runs.perform(evaluation.pk) == "done"  # what the worker does
     page.get_by_role("row", name=re.compile("Passed")).get_by_text("1 of 1").wait_for()
     assert page.get_by_text("Running 1 test case").count() == 0
-    assert axe_violations(page) == []
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-added')")
     screenshot("results")
+    assert axe_violations(page) == []

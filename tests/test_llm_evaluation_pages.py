@@ -453,3 +453,17 @@ def test_members_manage_cases_of_their_own_recipes_only(recipe, member_client, m
     recipe.owner = member_user
     recipe.save()
     assert member_client.get(f"/recipes/{recipe.pk}/tests/").status_code == 200
+
+
+def test_the_cases_pages_in_korean(recipe, admin_client):
+    from django.utils import translation
+
+    add_case(recipe)
+    korean = {"HTTP_ACCEPT_LANGUAGE": "ko"}
+    try:
+        page = admin_client.get(f"/recipes/{recipe.pk}/tests/", **korean).content.decode()
+        form = admin_client.get(f"/recipes/{recipe.pk}/tests/new/", **korean).content.decode()
+    finally:
+        translation.deactivate()  # a Korean request leaves Korean active in this thread
+    assert "“Test recipe”의 테스트 케이스" in page and "평가 실행" in page
+    assert "AI 단계와 출력" in form and "허용된 값 중 하나임" in form

@@ -56,6 +56,17 @@ ADDRESSES = [
     ("editor_delete_step", "post", "recipe"),
     ("editor_versions", "get", "recipe"),
     ("editor_restore", "post", "recipe"),
+    ("editor_publish_check", "get", "recipe"),
+    # Test cases and evaluations (tests/test_llm_evaluation_pages.py).
+    ("eval_cases", "get", "recipe"),
+    ("eval_case_new", "get", "recipe"),
+    ("eval_case_new", "post", "recipe"),
+    ("eval_case_edit", "get", "recipe"),
+    ("eval_case_edit", "post", "recipe"),
+    ("eval_case_delete", "post", "recipe"),
+    ("eval_start", "post", "recipe"),
+    ("eval_result", "get", "recipe"),
+    ("run_save_case", "post", "run"),
 ]
 # Further arguments after the id: their recipe's step key, its version number.
 MORE_ARGS = {
@@ -65,6 +76,10 @@ MORE_ARGS = {
     "editor_duplicate_step": ["a"],
     "editor_delete_step": ["a"],
     "editor_restore": [1],
+    "editor_publish_check": [1],
+    "eval_case_edit": [1],
+    "eval_case_delete": [1],
+    "eval_result": [1],
 }
 
 

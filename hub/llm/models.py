@@ -257,3 +257,51 @@ class EvalCase(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EvalRun(models.Model):
+    """One "Run evaluations" or "Compare" of a recipe's test cases, run by a worker.
+
+    ``results`` holds each side's summary (``{"draft": {...}, "live": {...}}``), kept so the
+    page shows it after the worker is done and so Publish can tell whether the draft it is
+    about to publish was compared, on the same cases, with the version that is live now."""
+
+    class Kind(models.TextChoices):
+        EVALUATE = "evaluate", _("Evaluation of the draft")
+        COMPARE = "compare", _("Draft compared with live")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    recipe = models.ForeignKey("recipes.Recipe", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What was evaluated: the draft as a hash, the live version, and the cases as a hash.
+    draft_fingerprint = models.CharField(max_length=64)
+    live_version = models.ForeignKey(
+        "recipes.RecipeVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cases_fingerprint = models.CharField(max_length=64)
+    case_count = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipe", "-created_at"], name="evalrun_recipe_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.recipe_id} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

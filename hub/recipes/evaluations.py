@@ -22,8 +22,12 @@ from hub.llm.models import EvalCase, LLMCall
 from hub.mapping import MappingError, render
 from integrations import registry
 from integrations.base import Context, IntegrationError, WaitUntil
+from integrations.llm import judge
 
-CHECKS = ("equals", "contains", "one_of", "is_date", "is_number", "present")
+CHECKS = ("equals", "contains", "one_of", "is_date", "is_number", "present", "judge")
+# A recipe keeps at most this many cases: an evaluation makes one model call per AI step and
+# case (and per judge check), so the bound keeps a run's time and cost in proportion.
+MAX_CASES = 50
 
 
 @dataclass
@@ -33,6 +37,22 @@ class CaseResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     latency_ms: int = 0
+    cost: Decimal = Decimal(0)
+    unknown_price_calls: int = 0
+    # The judge checks' reasons, pass or fail: "why" is worth reading either way.
+    verdicts: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "case": self.case.pk,
+            "name": self.case.name,
+            "passed": self.passed,
+            "failures": self.failures,
+            "verdicts": self.verdicts,
+            "latency_ms": self.latency_ms,
+            "cost": str(self.cost),
+            "unknown_price_calls": self.unknown_price_calls,
+        }
 
 
 @dataclass
@@ -48,6 +68,22 @@ class Evaluation:
     @property
     def latency_ms(self) -> int:
         return sum(r.latency_ms for r in self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    def summary(self) -> dict[str, Any]:
+        """The evaluation as plain JSON, as an ``EvalRun`` keeps it."""
+        return {
+            "passed": self.passed,
+            "total": len(self.results),
+            "pass_rate": self.pass_rate,
+            "cost": str(self.cost),
+            "unknown_price_calls": self.unknown_price_calls,
+            "latency_ms": self.latency_ms,
+            "cases": [r.summary() for r in self.results],
+        }
 
 
 def check(rule: dict, value: Any) -> str | None:
@@ -105,11 +141,65 @@ def _step_output(recipe, step: dict, data: dict, timezone: str) -> dict:
     return action.run(ctx)
 
 
+def _judge(recipe, rule: dict, value: Any) -> tuple[str | None, str]:
+    """(why the judge failed the answer or None, the judge's reason)."""
+    where = f"{rule.get('step')}.{rule.get('field')}"
+    connection = resolve_connection(
+        recipe.workspace_id, "llm", rule.get("connection"), rule.get("connection_id")
+    )
+    if connection is None:
+        problem = _("%(where)s: the judge's AI connection is gone; choose another.") % {
+            "where": where
+        }
+        return problem, ""
+    ctx = Context(
+        workspace_id=recipe.workspace_id,
+        config={"model": rule.get("model") or ""},
+        connection=connection,
+        step_key=str(rule.get("step") or ""),
+        integration=registry.get("llm"),
+        recipe_id=recipe.id,
+        member_id=recipe.owner_id,
+    )
+    ctx.evaluation = True
+    try:
+        verdict = judge.judge(ctx, str(rule.get("value") or ""), value, where)
+    except IntegrationError as error:
+        return f"{where}: {error.message}", ""
+    except WaitUntil:
+        return f"{where}: " + _("the AI budget is reached"), ""
+    if verdict.passed:
+        return None, f"{where}: {verdict.reason}"
+    failed = _("%(where)s: the judge said no: %(reason)s") % {
+        "where": where,
+        "reason": verdict.reason,
+    }
+    return failed, f"{where}: {verdict.reason}"
+
+
+def _last_call_id(recipe) -> int:
+    last = LLMCall.objects.filter(workspace_id=recipe.workspace_id).order_by("-id").first()
+    return last.id if last else 0
+
+
+def _spent_since(recipe, after_id: int) -> tuple[Decimal, int]:
+    """The cost of this recipe's evaluation calls recorded after ``after_id``, and how many
+    of them had no price (counted apart: never as $0)."""
+    calls = LLMCall.objects.filter(
+        workspace_id=recipe.workspace_id, recipe=recipe, evaluation=True, id__gt=after_id
+    ).only("cost", "status")
+    cost = sum((c.cost for c in calls if c.cost is not None), Decimal(0))
+    unknown = sum(1 for c in calls if c.cost is None and c.status == LLMCall.Status.OK)
+    return cost, unknown
+
+
 def run_case(recipe, document: dict, case: EvalCase) -> CaseResult:
     data: dict[str, Any] = {"trigger": case.trigger_data, "steps": {}}
     timezone = document.get("timezone") or "UTC"
     started = time.monotonic()
+    first_call = _last_call_id(recipe)
     failures: list[str] = []
+    verdicts: list[str] = []
     for step in document.get("steps") or []:
         try:
             data["steps"][step["key"]] = _step_output(recipe, step, data, timezone)
@@ -122,34 +212,42 @@ def run_case(recipe, document: dict, case: EvalCase) -> CaseResult:
     if not failures:
         for rule in case.checks or []:
             value = (data["steps"].get(rule.get("step")) or {}).get(rule.get("field"))
-            problem = check(rule, value)
+            if rule.get("check") == "judge":
+                problem, reason = _judge(recipe, rule, value)
+                if reason:
+                    verdicts.append(reason)
+            else:
+                problem = check(rule, value)
             if problem:
                 failures.append(problem)
+    cost, unknown = _spent_since(recipe, first_call)
     return CaseResult(
         case=case,
         passed=not failures,
         outputs={k: v for k, v in data["steps"].items()},
         failures=failures,
         latency_ms=int((time.monotonic() - started) * 1000),
+        cost=cost,
+        unknown_price_calls=unknown,
+        verdicts=verdicts,
     )
 
 
 def evaluate(recipe, document: dict) -> Evaluation:
-    before = LLMCall.objects.filter(workspace_id=recipe.workspace_id).order_by("-id").first()
-    results = [run_case(recipe, document, c) for c in EvalCase.objects.filter(recipe=recipe)]
-    calls = LLMCall.objects.filter(workspace_id=recipe.workspace_id, evaluation=True)
-    if before is not None:
-        calls = calls.filter(id__gt=before.id)
-    cost = sum((c.cost for c in calls if c.cost is not None), Decimal(0))
-    unknown = sum(1 for c in calls if c.cost is None and c.status == LLMCall.Status.OK)
-    return Evaluation(results=results, cost=cost, unknown_price_calls=unknown)
+    cases = EvalCase.objects.filter(recipe=recipe)[:MAX_CASES]
+    results = [run_case(recipe, document, c) for c in cases]
+    return Evaluation(
+        results=results,
+        cost=sum((r.cost for r in results), Decimal(0)),
+        unknown_price_calls=sum(r.unknown_price_calls for r in results),
+    )
 
 
 def compare(recipe) -> dict[str, Evaluation | None]:
     """The draft and the live version on the same cases, side by side."""
     live = recipe.current_version
     return {
-        "draft": evaluate(recipe, recipe.draft),
+        "draft": evaluate(recipe, recipe.draft or (live.document if live else {})),
         "live": evaluate(recipe, live.document) if live else None,
     }
 

@@ -23,7 +23,7 @@ from hub.recipes import drafts
 from hub.recipes import services as recipe_services
 from hub.recipes.format import RecipeFormatError
 from hub.web import editor_cards as cards
-from hub.web import editor_conditions, editor_fields
+from hub.web import editor_conditions, editor_fields, publish_check
 from hub.web.decorators import member_required
 from hub.web.editor_context import (
     PAGE,
@@ -242,6 +242,10 @@ def publish(request, pk: int):
     problems = cards.problems(request, draft_of(recipe))
     context = {"recipe": recipe, "problems": problems, "focus_problems": bool(problems)}
     if not problems:
+        # A draft that passes fewer test cases than the live version asks first.
+        held = publish_check.gate(request, recipe, context)
+        if held is not None:
+            return held
         try:
             context["version"] = recipe_services.publish_recipe(recipe, user=request.user)
         except RecipeFormatError as error:

@@ -21,7 +21,8 @@ from hub.engine import secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import RunError, start_run
-from hub.recipes import access
+from hub.llm.models import EvalRun
+from hub.recipes import access, evaluation_runs
 from hub.recipes import format as recipe_format
 from hub.recipes.format import RecipeFormatError
 from hub.recipes.models import Recipe
@@ -183,6 +184,19 @@ def publish(request, pk: int):
     recipe = _recipe(request, pk)
     if not _may_manage(request, recipe):
         raise PermissionDenied(_("Only the recipe's owner or an admin can publish it."))
+    check = evaluation_runs.publish_check(recipe, request.user)
+    if check is not None and (
+        check.status != EvalRun.Status.DONE or evaluation_runs.draft_is_worse(check)
+    ):
+        # The editor's publish panel follows the comparison and asks when the draft is worse.
+        messages.info(
+            request,
+            _(
+                "This recipe has test cases: publish from the editor, which compares the draft "
+                "with the live version on them first."
+            ),
+        )
+        return redirect("editor", recipe.pk)
     try:
         version = publish_recipe(recipe, user=request.user)
     except RecipeFormatError as error:

@@ -92,6 +92,10 @@ def run_detail(request, pk: int):
         "trigger_json": _pretty(run.trigger_data) if may_see else "",
         "can_cancel": may_see and run.status in Run.ACTIVE and not run.cancel_requested,
         "can_replay": may_see and run.status in (Run.Status.FAILED, Run.Status.CANCELLED),
+        # A finished AI step's answers can become a test case's expected values.
+        "can_save_case": may_see
+        and any(s.app == "llm" and s.status == "succeeded" for s in steps)
+        and access.may_manage(request.user, run.recipe, request.membership),
         # While the run goes on, the page asks for its newest state every two seconds.
         "live": run.status in Run.ACTIVE,
     }

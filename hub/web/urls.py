@@ -15,10 +15,12 @@ from hub.web import (
     editor_steps,
     editor_testing,
     editor_versions,
+    evaluations,
     gallery,
     home,
     members,
     oauth,
+    publish_check,
     recipes,
     runs,
     slack_events_setup,
@@ -50,6 +52,7 @@ editor_urls = [
     path("trigger/", editor.save_trigger, name="editor_trigger"),
     path("trigger/test/", editor_testing.test_trigger, name="editor_test_trigger"),
     path("publish/", editor.publish, name="editor_publish"),
+    path("publish/check/<int:run_id>/", publish_check.poll, name="editor_publish_check"),
     path("data/", editor_steps.insert_data, name="editor_data"),
     path("steps/add/", editor_steps.add_step, name="editor_add_step"),
     path("steps/<slug:key>/", editor.save_step, name="editor_step"),
@@ -76,6 +79,13 @@ recipe_urls = [
     path("<int:pk>/trigger/interval/", triggers.poll_interval, name="recipe_poll_interval"),
     path("<int:pk>/edit/", include(editor_urls)),
     path("<int:pk>/versions/", editor_versions.versions, name="editor_versions"),
+    # Test cases of the AI steps and their evaluations (hub/web/evaluations.py).
+    path("<int:pk>/tests/", evaluations.cases, name="eval_cases"),
+    path("<int:pk>/tests/new/", evaluations.case_new, name="eval_case_new"),
+    path("<int:pk>/tests/run/", evaluations.start, name="eval_start"),
+    path("<int:pk>/tests/results/<int:run_id>/", evaluations.result, name="eval_result"),
+    path("<int:pk>/tests/<int:case_id>/", evaluations.case_edit, name="eval_case_edit"),
+    path("<int:pk>/tests/<int:case_id>/delete/", evaluations.case_delete, name="eval_case_delete"),
     path(
         "<int:pk>/versions/<int:number>/restore/",
         editor_versions.restore,
@@ -89,6 +99,7 @@ run_urls = [
     path("<int:pk>/", runs.run_detail, name="run_detail"),
     path("<int:pk>/cancel/", runs.run_cancel, name="run_cancel"),
     path("<int:pk>/replay/", runs.run_replay, name="run_replay"),
+    path("<int:pk>/save-case/", evaluations.save_from_run, name="run_save_case"),
 ]
 
 member_urls = [

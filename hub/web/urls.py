@@ -49,6 +49,7 @@ editor_urls = [
     path("name/", editor.save_name, name="editor_name"),
     path("trigger/", editor.save_trigger, name="editor_trigger"),
     path("trigger/test/", editor_testing.test_trigger, name="editor_test_trigger"),
+    path("trigger/test/wait/", editor_testing.wait_for_call, name="editor_test_trigger_wait"),
     path("publish/", editor.publish, name="editor_publish"),
     path("data/", editor_steps.insert_data, name="editor_data"),
     path("steps/add/", editor_steps.add_step, name="editor_add_step"),

@@ -87,7 +87,7 @@ def test_the_webhooks_data_is_offered_to_later_steps(admin_client, workspace):
     admin_client.get(wait_url)
     recipe.refresh_from_db()
     key = recipe.draft["steps"][0]["key"]
-    listed = admin_client.get(reverse("editor_data", args=[recipe.pk]), {"step": key})
+    listed = admin_client.get(reverse("editor_data", args=[recipe.pk]), {"before": key})
     assert "Quarterly report" in listed.content.decode()
 
 

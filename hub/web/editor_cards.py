@@ -67,7 +67,7 @@ def usable_connections(request, integration) -> list[Connection]:
     slugs = tuple(integration.uses_connections_of)
     if slugs not in known:
         known[slugs] = list(
-            Connection.objects.usable_by(request.user, request.workspace)
+            Connection.objects.usable_by(request.user, request.workspace, request.membership)
             .filter(integration__in=slugs)
             .order_by("label")
         )
@@ -240,7 +240,12 @@ def problems(request, draft: dict, manage: bool = True) -> list[dict]:
             if not (unchosen and (p.step, p.field) == ("trigger", "event"))
         ]
     else:
-        found += services.check(request.workspace, document, user=request.user if manage else None)
+        found += services.check(
+            request.workspace,
+            document,
+            user=request.user if manage else None,
+            membership=request.membership,
+        )
     return [locate(draft, p) for p in found]
 
 

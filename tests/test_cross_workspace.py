@@ -46,6 +46,7 @@ ADDRESSES = [
     ("editor_name", "post", "recipe"),
     ("editor_trigger", "post", "recipe"),
     ("editor_test_trigger", "post", "recipe"),
+    ("editor_test_trigger_wait", "get", "recipe"),
     ("editor_publish", "post", "recipe"),
     ("editor_data", "get", "recipe"),
     ("editor_add_step", "post", "recipe"),

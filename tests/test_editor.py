@@ -149,6 +149,7 @@ def test_another_workspaces_recipe_is_not_found_at_any_editor_address(
     client.force_login(outsider)
     gets = [reverse("editor", args=[recipe.pk]), reverse("editor_versions", args=[recipe.pk])]
     gets.append(reverse("editor_data", args=[recipe.pk]))
+    gets.append(reverse("editor_test_trigger_wait", args=[recipe.pk]) + "?since=2026-01-01T00:00Z")
     posts = [
         reverse("editor_name", args=[recipe.pk]),
         reverse("editor_trigger", args=[recipe.pk]),

@@ -42,18 +42,29 @@ class ConnectionQuerySet(models.QuerySet):
     def for_workspace(self, workspace) -> ConnectionQuerySet:
         return self.filter(workspace=workspace)
 
-    def usable_by(self, user, workspace) -> ConnectionQuerySet:
+    def usable_by(self, user, workspace, membership=None) -> ConnectionQuerySet:
         """Connections of ``workspace`` that ``user`` may use in recipes: admins may use all;
         members those shared with everyone or with them by name; nobody once their account is
         deactivated. Any status: callers check ``status`` (a broken connection is still
         *theirs*, it just needs reconnecting). ``user`` may be a user or a user id.
 
         This is the one rule for "may this person use this connection": the connection pages,
-        publishing a recipe, the executor and the run pages all ask it."""
+        publishing a recipe, the executor and the run pages all ask it.
+
+        ``membership``: the signed-in member's own, already read for this request (a signed-in
+        user is active), which spares reading it again; any other is looked up."""
         qs = self.for_workspace(workspace)
-        membership = Membership.objects.filter(
-            workspace=workspace, user=user, user__is_active=True
-        ).first()
+        user_id = getattr(user, "pk", user)
+        workspace_id = getattr(workspace, "pk", workspace)
+        if not (
+            membership is not None
+            and membership.user_id == user_id
+            and membership.workspace_id == workspace_id
+            and getattr(user, "is_active", False)
+        ):
+            membership = Membership.objects.filter(
+                workspace=workspace, user=user, user__is_active=True
+            ).first()
         if membership is None:
             return qs.none()
         if membership.is_admin:

@@ -48,6 +48,10 @@ class Recipe(models.Model):
     # Webhook address: /hooks/<public_id>/<webhook_secret>.
     public_id = models.CharField(max_length=40, unique=True, default=new_public_id)
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
+    # When a member pressed Test trigger on the draft's webhook: the next call to the address
+    # within the test's window becomes the trigger's sample, published or not
+    # (hub/recipes/webhook_test.py). Empty when nobody is waiting for one.
+    webhook_test_from = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,15 +20,27 @@ from integrations import registry
 from integrations.base import IntegrationError
 
 
-def connection_labels(workspace: Workspace) -> dict[str, set[str]]:
+def _connection_rows(workspace: Workspace) -> list[tuple[int, str, str]]:
+    """(id, app, label) of every connection of the workspace: one read serves both resolving
+    a document's connections and checking its labels."""
     from hub.connections.models import Connection
 
+    return list(
+        Connection.objects.filter(workspace=workspace).values_list("pk", "integration", "label")
+    )
+
+
+def connection_labels(workspace: Workspace, rows=None) -> dict[str, set[str]]:
     labels: dict[str, set[str]] = {}
-    for app, label in Connection.objects.filter(workspace=workspace).values_list(
-        "integration", "label"
-    ):
+    for _pk, app, label in _connection_rows(workspace) if rows is None else rows:
         labels.setdefault(app, set()).add(label)
     return labels
+
+
+class _Known(NamedTuple):
+    pk: int
+    integration: str
+    label: str
 
 
 def _connection_slugs(app) -> tuple[str, ...]:
@@ -38,7 +51,9 @@ def _connection_slugs(app) -> tuple[str, ...]:
         return (str(app),)
 
 
-def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool = False) -> dict:
+def resolve_connections(
+    workspace: Workspace, document: dict, *, by_label: bool = False, rows=None
+) -> dict:
     """The document with each step's connection resolved: ``connection_id`` names the
     connection and ``connection`` holds its current label. A step keeps its id while that
     connection exists (renaming changes nothing); a step without one — a file being imported
@@ -55,13 +70,16 @@ def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool 
     named = [s for s in steps if s.get("connection") or s.get("connection_id")]
     if not named:
         return document
-    found = {
-        c.pk: c
-        for c in Connection.objects.for_workspace(workspace).filter(
-            Q(pk__in=access.step_connection_ids(document))
-            | Q(label__in=[s["connection"] for s in named if s.get("connection")])
-        )
-    }
+    if rows is not None:  # the workspace's connections, already read (_connection_rows)
+        found = {pk: _Known(pk, app, label) for pk, app, label in rows}
+    else:
+        found = {
+            c.pk: c
+            for c in Connection.objects.for_workspace(workspace).filter(
+                Q(pk__in=access.step_connection_ids(document))
+                | Q(label__in=[s["connection"] for s in named if s.get("connection")])
+            )
+        }
     by_app_label = {(c.integration, c.label): c for c in found.values()}
     for step in named:
         slugs = _connection_slugs(step.get("app"))
@@ -83,17 +101,20 @@ def resolve_connections(workspace: Workspace, document: dict, *, by_label: bool 
     return document
 
 
-def _prepare(workspace: Workspace, document: dict, user, *, by_label: bool = False):
+def _prepare(
+    workspace: Workspace, document: dict, user, *, by_label: bool = False, membership=None
+):
     """Resolve the document's connections and find its problems, including connections the
     user may not use (none for the command line, ``user`` None)."""
     from hub.connections.models import Connection
 
-    document = resolve_connections(workspace, document, by_label=by_label)
-    problems = recipe_format.validate(document, connection_labels(workspace))
+    rows = _connection_rows(workspace)
+    document = resolve_connections(workspace, document, by_label=by_label, rows=rows)
+    problems = recipe_format.validate(document, connection_labels(workspace, rows))
     ids = access.step_connection_ids(document)
     if user is not None and ids:
         usable = set(
-            Connection.objects.usable_by(user, workspace)
+            Connection.objects.usable_by(user, workspace, membership)
             .filter(pk__in=ids)
             .values_list("pk", flat=True)
         )
@@ -114,8 +135,9 @@ def _prepare(workspace: Workspace, document: dict, user, *, by_label: bool = Fal
     return document, problems
 
 
-def check(workspace: Workspace, document: dict, user=None) -> list[Problem]:
-    return _prepare(workspace, document, user)[1]
+def check(workspace: Workspace, document: dict, user=None, membership=None) -> list[Problem]:
+    """``membership``: the user's own, when the caller has read it already."""
+    return _prepare(workspace, document, user, membership=membership)[1]
 
 
 def unique_name(workspace: Workspace, wanted: str) -> str:

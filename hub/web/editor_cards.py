@@ -67,7 +67,7 @@ def usable_connections(request, integration) -> list[Connection]:
     slugs = tuple(integration.uses_connections_of)
     if slugs not in known:
         known[slugs] = list(
-            Connection.objects.usable_by(request.user, request.workspace)
+            Connection.objects.usable_by(request.user, request.workspace, request.membership)
             .filter(integration__in=slugs)
             .order_by("label")
         )
@@ -208,6 +208,11 @@ def chip_labels(groups: list[DataGroup]) -> dict[str, str]:
 
 def incomplete(draft: dict) -> list[services.Problem]:
     found = []
+    trigger = draft.get("trigger") or {}
+    if _event_unchosen(trigger):
+        found.append(
+            services.Problem(_("Choose when the recipe should start."), "trigger", "event")
+        )
     for step in draft.get("steps") or []:
         if not step.get("app"):
             found.append(services.Problem(_("Choose an app for this step."), step["key"], "app"))
@@ -227,10 +232,30 @@ def problems(request, draft: dict, manage: bool = True) -> list[dict]:
     try:
         document = normalize(complete)
     except RecipeFormatError as error:
-        found += error.problems
+        # An app chosen without its event is said plainly above, not as the file's keys.
+        unchosen = _event_unchosen(draft.get("trigger") or {})
+        found += [
+            p
+            for p in error.problems
+            if not (unchosen and (p.step, p.field) == ("trigger", "event"))
+        ]
     else:
-        found += services.check(request.workspace, document, user=request.user if manage else None)
+        found += services.check(
+            request.workspace,
+            document,
+            user=request.user if manage else None,
+            membership=request.membership,
+        )
     return [locate(draft, p) for p in found]
+
+
+def _event_unchosen(trigger: dict) -> bool:
+    """A trigger app chosen in the editor, but not yet when it should start."""
+    app = trigger.get("app")
+    if not app or trigger.get("event") or app in ("manual", "schedule"):
+        return False
+    integration, _t = find(app, None, trigger=True)
+    return integration is not None and len(integration.triggers) > 1
 
 
 def place(draft: dict, key: str | None) -> tuple[str, str]:

@@ -106,5 +106,9 @@ def insert_data(request, pk: int):
             upto, _step = drafts.find_step(draft, before)
         except LookupError:
             raise Http404 from None
-    groups = cards.data_groups(draft, upto, drafts.samples(recipe))
-    return render(request, f"{PAGE}#data_list", {"groups": groups})
+    samples = drafts.samples(recipe)
+    groups = cards.data_groups(draft, upto, samples)
+    # Which sources still show their declared example values rather than a real test's.
+    sources = ["trigger", *(s["key"] for s in (draft.get("steps") or [])[:upto])]
+    untested = any(not (samples.get(k) and samples[k].tested_at) for k in sources)
+    return render(request, f"{PAGE}#data_list", {"groups": groups, "untested": untested})

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from hub import mapping
 from hub.engine import polling, schedule, secrets
 from hub.engine.intake import parse_data
-from hub.engine.models import Run
-from hub.recipes import drafts
+from hub.recipes import drafts, webhook_test
 from hub.web import editor_cards as cards
 from hub.web.decorators import member_required
 from hub.web.editor_context import PAGE, draft_of, editable, editable_step
@@ -166,7 +167,7 @@ def _poll_test(request, recipe, integration, declared, trigger, draft) -> dict:
 
 def _data_test(request, recipe, trigger) -> dict:
     """Run now and webhook triggers carry whatever the caller sends: the member types an
-    example, or (webhook) the hub takes the data of the last call."""
+    example, or (webhook) the editor waits for the next call to the recipe's address."""
     raw = request.POST.get("data", "").strip()
     if raw:
         try:
@@ -178,12 +179,38 @@ def _data_test(request, recipe, trigger) -> dict:
             }
         drafts.keep_sample(recipe, "trigger", data)
         return {"result": "output", "output": data}
-    last = (
-        Run.objects.filter(recipe=recipe, source=Run.Source.WEBHOOK).order_by("-id").first()
-        if trigger.get("app") == "webhook"
-        else None
-    )
-    if last is not None:
-        drafts.keep_sample(recipe, "trigger", last.trigger_data)
-        return {"result": "output", "output": last.trigger_data}
-    return {"result": "waiting", "webhook": trigger.get("app") == "webhook"}
+    if trigger.get("app") == "webhook":
+        return _listening(request, recipe, webhook_test.listen(recipe))
+    return {"result": "waiting"}
+
+
+def _listening(request, recipe, since: datetime) -> dict:
+    address = reverse("webhook", args=[recipe.public_id, recipe.webhook_secret])
+    wait_url = reverse("editor_test_trigger_wait", args=[recipe.pk])
+    return {
+        "result": "listening",
+        "webhook_url": request.build_absolute_uri(address),
+        "wait_url": f"{wait_url}?{urlencode({'since': since.isoformat()})}",
+        "poll_seconds": webhook_test.POLL_SECONDS,
+        "wait_minutes": int(webhook_test.WAIT.total_seconds() // 60),
+    }
+
+
+@member_required
+@require_GET
+def wait_for_call(request, pk: int):
+    """One poll of a waiting webhook test: nothing to swap (204) until the call arrives,
+    then its data; after the wait's window, "No call yet" with Try again."""
+    recipe = editable(request, pk)
+    since = parse_datetime(request.GET.get("since", ""))
+    if since is None or since.tzinfo is None:
+        return HttpResponseBadRequest("since: the time the test started, as ISO 8601.")
+    context = {"card": "trigger", "test_url": reverse("editor_test_trigger", args=[pk])}
+    sample = webhook_test.heard(recipe, since)
+    if sample is not None:
+        context.update(result="output", output=sample.output, heard=True)
+    elif webhook_test.expired(since):
+        context.update(result="no_call")
+    else:
+        return HttpResponse(status=204)
+    return render(request, f"{PAGE}#test_result", context)

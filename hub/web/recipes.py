@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from hub.connections.models import Connection
 from hub.engine import secrets
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
@@ -71,7 +72,9 @@ def recipe_list(request):
     labels = dict(Run.Status.choices)
     for recipe in recipes:
         recipe.last_run_label = labels.get(recipe.last_run_status, recipe.last_run_status)
-    return render(request, "recipes/list.html", {"recipes": recipes})
+    # A first recipe needs a connection only when none is there yet: say so only then.
+    connected = recipes or Connection.objects.filter(workspace=request.workspace).exists()
+    return render(request, "recipes/list.html", {"recipes": recipes, "connected": connected})
 
 
 @member_required

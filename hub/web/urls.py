@@ -51,6 +51,7 @@ editor_urls = [
     path("name/", editor.save_name, name="editor_name"),
     path("trigger/", editor.save_trigger, name="editor_trigger"),
     path("trigger/test/", editor_testing.test_trigger, name="editor_test_trigger"),
+    path("trigger/test/wait/", editor_testing.wait_for_call, name="editor_test_trigger_wait"),
     path("publish/", editor.publish, name="editor_publish"),
     path("publish/check/<int:run_id>/", publish_check.poll, name="editor_publish_check"),
     path("data/", editor_steps.insert_data, name="editor_data"),

@@ -8,6 +8,10 @@ malformed body (NaN and infinite numbers included) is a 400 and an oversized one
 with a reason. When the hub's disk is (nearly) full, or its database cannot be reached, the
 answer is a 503 with Retry-After: nothing is accepted that could not be recorded. A sender
 may set ``Idempotency-Key``: the same key for the same recipe starts one run only.
+
+While Test trigger in the editor waits for a call (hub/recipes/webhook_test.py), the next one
+becomes the trigger's sample; a recipe that is not on then answers ``202 {"test": true}`` and
+starts nothing, one that is on also starts its run as usual.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hmac
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db.models import Case, Q, Value, When
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -25,21 +30,26 @@ from hub.engine.compiled_sql import CompiledQuery
 from hub.engine.intake import parse_data
 from hub.engine.models import Run
 from hub.engine.runs import start_run
+from hub.recipes import webhook_test
 from hub.recipes.models import Recipe, RecipeVersion
 from hub.system import disk
 
 # The recipe behind a webhook address, in one statement built once: the intake runs it for
-# every request (hub/engine/compiled_sql.py). A recipe whose trigger is not a webhook has no
-# address, like an unknown one.
+# every request (hub/engine/compiled_sql.py). A recipe has an address while its published
+# trigger is a webhook ("live"), or while Test trigger in the editor waits for a call to its
+# draft's webhook ("listening"); otherwise it has none, like an unknown one.
 # In the model's field order, as Model.from_db reads them.
 _HOOK_FIELDS = ["id", "workspace_id", "state", "current_version_id", "webhook_secret"]
+_LIVE = Q(current_version__document__trigger__app="webhook")
 _HOOK = CompiledQuery(
     lambda public_id: (
-        Recipe.objects.filter(
-            public_id=public_id, current_version__document__trigger__app="webhook"
+        Recipe.objects.filter(Q(public_id=public_id) & (_LIVE | Q(webhook_test_from__isnull=False)))
+        .annotate(
+            live=Case(When(_LIVE, then=Value(1)), default=Value(0)),
+            listening=Case(When(webhook_test_from__isnull=False, then=Value(1)), default=Value(0)),
         )
         .order_by()
-        .values_list(*_HOOK_FIELDS)[:1]
+        .values_list(*_HOOK_FIELDS, "live", "listening")[:1]
     )
 )
 
@@ -116,12 +126,13 @@ def catch(request, public_id: str, secret: str | None = None):
     except (OperationalError, InterfaceError):
         return _unavailable()
     # Compare even when the recipe is unknown, so timing does not tell which part was wrong.
-    expected = row[-1] if row else "x" * 32
+    expected = row[len(_HOOK_FIELDS) - 1] if row else "x" * 32
     if not hmac.compare_digest(expected.encode(), secret.encode()) or row is None:
         return _error(404, "There is no webhook at this address.")
-    recipe = Recipe.from_db("default", _HOOK_FIELDS, row)
-    version = RecipeVersion.from_db("default", ["id"], [recipe.current_version_id])
-    if recipe.state != Recipe.State.ACTIVE:
+    live, listening = row[len(_HOOK_FIELDS) :]
+    recipe = Recipe.from_db("default", _HOOK_FIELDS, row[: len(_HOOK_FIELDS)])
+    runs = live and recipe.state == Recipe.State.ACTIVE
+    if not runs and not listening:
         return _error(409, "The recipe is paused; nothing was started.")
     try:
         body = _read_body(request)
@@ -143,6 +154,18 @@ def catch(request, public_id: str, secret: str | None = None):
         data = {}
     if not isinstance(data, dict):
         data = {"body": data}
+    tested = bool(listening) and webhook_test.take_call(recipe.pk, data)
+    if not runs:
+        if tested:
+            return JsonResponse(
+                {"test": True, "detail": "The editor received this call as its test data."},
+                status=202,
+            )
+        if live:
+            return _error(409, "The recipe is paused; nothing was started.")
+        # The test's window closed: the address is as unknown as it was before it opened.
+        return _error(404, "There is no webhook at this address.")
+    version = RecipeVersion.from_db("default", ["id"], [recipe.current_version_id])
     key = request.headers.get("Idempotency-Key", "").strip()[:120]
     dedupe = f"webhook:{recipe.pk}:{key}" if key else None
     if disk.low_on_space():

@@ -274,10 +274,27 @@
       return;
     }
     var copy = e.target.closest("[data-copy]");
-    if (copy && navigator.clipboard) {
-      navigator.clipboard.writeText(document.getElementById(copy.dataset.copy).textContent);
-      copy.textContent = copy.dataset.copied;
+    if (copy) copyText(copy);
+  });
+
+  // The Clipboard API where the page may use it; otherwise the text is left selected, and
+  // the status line (aria-live) says how to copy it by hand.
+  function copyText(button) {
+    var source = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.dataset.copyStatus);
+    var text = "value" in source ? source.value : source.textContent;
+    function say(message) { if (status) status.textContent = message; }
+    function byHand() {
+      if (source.select) { source.focus(); source.select(); }
+      say(button.dataset.copyFailed);
     }
+    say("");
+    if (!navigator.clipboard || !window.isSecureContext) { byHand(); return; }
+    navigator.clipboard.writeText(text).then(function () { say("✓ " + button.dataset.copied); }, byHand);
+  }
+  // A read-only address selects itself whole when focused, ready to copy.
+  document.addEventListener("focusin", function (e) {
+    if (e.target.classList && e.target.classList.contains("copy-text")) e.target.select();
   });
 
   function init(root) {

@@ -21,11 +21,13 @@ lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Count, F, Func, Q
+from django.db.models import BigIntegerField, Count, F, Func, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from hub.engine.models import Run, RunCountEpoch, RunSlotCount
@@ -37,8 +39,7 @@ SEAL_AFTER = timedelta(minutes=5)
 MAX_RANGES = 40
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     succeeded: int = 0
     filtered: int = 0
     failed: int = 0
@@ -47,10 +48,10 @@ class Counts:
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, f.name) for f in fields(self))
+        return sum(self)
 
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+    def plus(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 EMPTY = Counts()
@@ -83,33 +84,59 @@ def slot_of(moment: datetime) -> datetime:
     return datetime.fromtimestamp(int(moment.timestamp()) // seconds * seconds, UTC)
 
 
-def per_slot(workspace_id: int, start: datetime, end: datetime, now=None) -> dict[datetime, Counts]:
-    """The runs created in [``start``, ``end``) by quarter hour (UTC starts); quarter hours
-    without runs are left out. Counts what is not kept yet, and keeps what may be."""
+def per_day(workspace_id: int, zone, first: date, last: date, now=None) -> dict[date, Counts]:
+    """The runs created on the days ``first`` to ``last`` of ``zone``'s wall clock; days
+    without runs are left out. The kept quarter hours are summed per day by the database;
+    only the days missing some (today; a day with a run not finished) are looked at
+    quarter by quarter."""
     now = now or timezone.now()
     generation = _generation(workspace_id)
-    kept = {
-        slot: Counts(*numbers)
-        for slot, *numbers in RunSlotCount.objects.filter(
-            workspace_id=workspace_id, slot__gte=slot_of(start), slot__lt=end
-        ).values_list("slot", *_STORED)
-    }
-    wanted = []
-    slot = slot_of(start)
-    while slot < min(end, now):
-        if slot not in kept:
-            wanted.append(slot)
-        slot += SLOT
-    counted = _count(workspace_id, wanted)
+    start, end = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    kept = RunSlotCount.objects.filter(workspace_id=workspace_id, slot__gte=start, slot__lt=end)
+    sums = (
+        kept.annotate(day=TruncDate("slot", tzinfo=zone))
+        .values("day")
+        .annotate(slots=Count("id"), **{name: Sum(name) for name in _STORED})
+        .order_by()
+    )
+    days, complete = {}, {}
+    for row in sums:
+        day = row.pop("day")
+        complete[day] = row.pop("slots")
+        days[day] = Counts(**row)
+    missing: list[datetime] = []
+    day = first
+    while day <= last:
+        low, high = _midnight(day, zone), min(_midnight(day + timedelta(days=1), zone), now)
+        if high > low and complete.get(day, 0) < math.ceil((high - low) / SLOT):
+            have = set(kept.filter(slot__gte=low, slot__lt=high).values_list("slot", flat=True))
+            slot = low
+            while slot < high:
+                if slot not in have:
+                    missing.append(slot)
+                slot += SLOT
+        day += timedelta(days=1)
+    for slot, counts in _count_and_keep(workspace_id, generation, missing, now).items():
+        day = slot.astimezone(zone).date()
+        days[day] = days.get(day, EMPTY).plus(counts)
+    return {day: counts for day, counts in days.items() if counts.total}
+
+
+def _midnight(day: date, zone) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def _count_and_keep(workspace_id, generation, slots: list[datetime], now) -> dict:
+    """Count ``slots`` from the runs, and keep those over and with every run finished."""
+    counted = _count(workspace_id, slots)
     closed = [
         slot
-        for slot in wanted
+        for slot in slots
         if slot + SLOT + SEAL_AFTER <= now and counted.get(slot, EMPTY).unfinished == 0
     ]
     if closed:
         _keep(workspace_id, generation, {slot: counted.get(slot, EMPTY) for slot in closed})
-    found = {**counted, **kept}
-    return {slot: counts for slot, counts in found.items() if counts.total}
+    return counted
 
 
 def forget(workspace_id: int, before: datetime | None = None) -> int:

@@ -10,7 +10,7 @@ visit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -43,12 +43,7 @@ def runs_per_day(workspace, zone, today: date | None = None) -> list[Day]:
     shows at once."""
     today = today or timezone.now().astimezone(zone).date()
     first = today - timedelta(days=DAYS - 1)
-    start = datetime.combine(first, time(), zone)
-    end = datetime.combine(today + timedelta(days=1), time(), zone)
-    by_day: dict[date, run_counts.Counts] = {}
-    for slot, counts in run_counts.per_slot(workspace.pk, start, end).items():
-        day = slot.astimezone(zone).date()
-        by_day[day] = by_day.get(day, run_counts.EMPTY) + counts
+    by_day = run_counts.per_day(workspace.pk, zone, first, today)
     days = []
     for offset in range(DAYS):
         day = first + timedelta(days=offset)

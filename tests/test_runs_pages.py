@@ -202,7 +202,7 @@ def test_recipe_pages_queries_do_not_grow_with_runs_or_recipes(member_client, re
     with CaptureQueriesContext(connection) as many_list:
         listing = member_client.get("/recipes/").content.decode()
     with CaptureQueriesContext(connection) as many_page:
-        page = member_client.get(f"/recipes/{greeter.pk}/").content.decode()
+        page = member_client.get(f"/recipes/{greeter.pk}/")
     assert len(many_list) == len(few_list)
     assert len(many_page) == len(few_page)
     assert listing.count("Succeeded") == 6  # the last run of each recipe that has run

@@ -190,3 +190,18 @@ def test_the_quarter_hour_of_a_moment():
     moment = datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC)
     assert run_counts.slot_of(moment) == datetime(2026, 3, 29, 0, 45, tzinfo=UTC)
     assert run_counts.slot_of(moment.astimezone(SEOUL)) == datetime(2026, 3, 29, 0, 45, tzinfo=UTC)
+
+
+def test_rebuild_run_counts_counts_again_what_was_deleted_another_way(workspace, recipe):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    add_runs(recipe, [timezone.now() - timedelta(days=2, minutes=m) for m in range(5)])
+    assert sum(d.total for d in dashboard.runs_per_day(workspace, UTC)) == 5
+    Run.objects.filter(pk__in=Run.objects.values_list("pk", flat=True)[:2]).delete()
+    assert sum(d.total for d in dashboard.runs_per_day(workspace, UTC)) == 5  # kept counts
+    out = StringIO()
+    call_command("rebuild_run_counts", "--workspace", workspace.slug, stdout=out)
+    assert "3 runs in the last 14 days counted" in out.getvalue()
+    assert sum(d.total for d in dashboard.runs_per_day(workspace, UTC)) == 3

@@ -189,7 +189,7 @@ def test_home_with_nothing_set_up_says_so(member_client):
 
 
 def test_recipe_pages_queries_do_not_grow_with_runs_or_recipes(member_client, recipes, kit):
-    greeter, digest = recipes
+    greeter, _digest = recipes
     _runs(greeter, 3)
     member_client.get("/recipes/")  # the session's first request does a little more
     with CaptureQueriesContext(connection) as few_list:

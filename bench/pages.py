@@ -275,6 +275,50 @@ print(json.dumps({"deleted": deleted, "seconds": time.perf_counter() - start,
 """
 
 
+class LockWaits:
+    """Samples pg_stat_activity for sessions of this database waiting on a lock, other
+    than the prune's own: whether the prune ever made the web or a worker wait."""
+
+    def __init__(self):
+        import threading
+
+        self.samples, self.waiting, self.queries = 0, 0, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+        from django.db import connection
+
+        config = connection.settings_dict
+        with psycopg.connect(
+            host=config["HOST"],
+            port=config["PORT"] or 5432,
+            user=config["USER"],
+            dbname=config["NAME"],
+            autocommit=True,
+        ) as conn:
+            while not self._stop.is_set():
+                rows = conn.execute(
+                    "SELECT left(query, 80) FROM pg_stat_activity WHERE datname = %s "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+                    "AND application_name <> 'prune'",
+                    (config["NAME"],),
+                ).fetchall()
+                self.samples += 1
+                if rows:
+                    self.waiting += 1
+                    self.queries.update(row[0] for row in rows)
+                self._stop.wait(0.1)
+
+
 def prune_beside_a_worker(args, workspace) -> None:
     import json
     import subprocess
@@ -309,18 +353,30 @@ def prune_beside_a_worker(args, workspace) -> None:
         result = end_to_end(stack, recipe, fake_proc.pid, 8, args.load_rate, args.window)
         print(line("  without the prune", result), flush=True)
         prune = subprocess.Popen(  # noqa: S603 (our own code)
-            [sys.executable, "-c", PRUNE_CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", PRUNE_CHILD],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PGAPPNAME": "prune"},  # its sessions, told apart
         )
+        waits = LockWaits()
+        waits.start()
         window = 0
         while prune.poll() is None:
             window += 1
             result = end_to_end(stack, recipe, fake_proc.pid, 8, args.load_rate, args.window)
             print(line(f"  during the prune, window {window}", result), flush=True)
+        waits.stop()
         figures = json.loads(prune.stdout.read())
         print(
             f"retention prune: {figures['deleted']:,} runs (and their steps) in "
             f"{figures['seconds']:.1f} s = {figures['deleted'] / figures['seconds']:,.0f} runs/s; "
             f"longest transaction {figures['longest_ms']:.0f} ms"
+        )
+        print(
+            f"lock waits of the database's other sessions (web, worker) during the prune, "
+            f"sampled every 0.1 s: {waits.waiting} of {waits.samples} samples"
+            + (f"; waiting on: {'; '.join(sorted(waits.queries)[:5])}" if waits.queries else "")
         )
         result = end_to_end(stack, recipe, fake_proc.pid, 8, args.load_rate, args.window)
         print(line("  after the prune", result), flush=True)

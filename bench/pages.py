@@ -281,7 +281,7 @@ print(json.dumps({"deleted": deleted, "seconds": time.perf_counter() - start,
 
 
 class LockWaits:
-    """Samples pg_stat_activity for sessions of this database waiting on a lock, other
+    """Samples pg_stat_activity for connections to this database waiting on a lock, other
     than the prune's own: whether the prune ever made the web or a worker wait."""
 
     def __init__(self):
@@ -362,7 +362,7 @@ def prune_beside_a_worker(args, workspace) -> None:
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PGAPPNAME": "prune"},  # its sessions, told apart
+            env={**os.environ, "PGAPPNAME": "prune"},  # its connections, told apart
         )
         waits = LockWaits()
         waits.start()
@@ -379,7 +379,7 @@ def prune_beside_a_worker(args, workspace) -> None:
             f"longest transaction {figures['longest_ms']:.0f} ms"
         )
         print(
-            f"lock waits of the database's other sessions (web, worker) during the prune, "
+            f"lock waits of the database's other connections (web, worker) during the prune, "
             f"sampled every 0.1 s: {waits.waiting} of {waits.samples} samples"
             + (f"; waiting on: {'; '.join(sorted(waits.queries)[:5])}" if waits.queries else "")
         )

@@ -107,7 +107,9 @@ def test_deleting_runs_is_done_in_batches(workspace, kit, admin_user, settings):
     with CaptureQueriesContext(connection) as queries:
         delete_recipe(recipe, user=admin_user)
     assert Run.objects.count() == 0
-    assert len(queries) < 60  # batches, not one statement per run
+    # Batches (three of 500, ~18 statements each, and the Home page's counts forgotten), not
+    # one statement per run.
+    assert len(queries) < 70
 
 
 def test_deleting_a_workspace_deletes_its_recipes_versions_and_runs(workspace, kit, admin_user):

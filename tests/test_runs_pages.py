@@ -186,3 +186,24 @@ def test_home_with_nothing_set_up_says_so(member_client):
     page = member_client.get("/").content.decode()
     assert "Nothing has run in these days." in page
     assert "Nothing needs attention" in page
+
+
+def test_recipe_pages_queries_do_not_grow_with_runs_or_recipes(member_client, recipes, kit):
+    greeter, _digest = recipes
+    _runs(greeter, 3)
+    member_client.get("/recipes/")  # the session's first request does a little more
+    with CaptureQueriesContext(connection) as few_list:
+        member_client.get("/recipes/")
+    with CaptureQueriesContext(connection) as few_page:
+        member_client.get(f"/recipes/{greeter.pk}/")
+    for n in range(5):
+        _runs(_recipe(greeter.workspace, f"More {n}"), 3)
+    _runs(greeter, 40, start=BASE + timedelta(days=1))
+    with CaptureQueriesContext(connection) as many_list:
+        listing = member_client.get("/recipes/").content.decode()
+    with CaptureQueriesContext(connection) as many_page:
+        page = member_client.get(f"/recipes/{greeter.pk}/")
+    assert len(many_list) == len(few_list)
+    assert len(many_page) == len(few_page)
+    assert listing.count("Succeeded") == 6  # the last run of each recipe that has run
+    assert len(_shown(page)) == 10  # the recipe's ten newest runs

@@ -233,3 +233,38 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace}: {self.days} days"
+
+
+class RunSlotCount(models.Model):
+    """How many of a workspace's runs created in one quarter hour ended each way, counted
+    once the quarter hour is over and all its runs have finished (``hub.engine.run_counts``).
+    A row with zeros says the quarter hour had no runs."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # The quarter hour's start, in UTC.
+    slot = models.DateTimeField()
+    succeeded = models.PositiveIntegerField(default=0)
+    filtered = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slot"], name="runslotcount_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Runs of {self.workspace_id} from {self.slot:%Y-%m-%d %H:%M}"
+
+
+class RunCountEpoch(models.Model):
+    """Bumped whenever a workspace's counted quarter hours are forgotten (runs deleted), so
+    counts taken before cannot be written after (``hub.engine.run_counts``)."""
+
+    workspace = models.OneToOneField(
+        "accounts.Workspace", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    generation = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Run counts of {self.workspace_id}, generation {self.generation}"

@@ -19,10 +19,12 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hub.accounts.models import Workspace
+from hub.engine import run_counts
 from hub.engine.dispatch import enqueue
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, RetentionPolicy, Run, StepRun
@@ -83,6 +85,8 @@ def retention_days(workspace: Workspace) -> int:
 
 
 def prune(now=None) -> int:
+    """Delete finished runs older than each workspace's retention, with their step records;
+    returns how many runs went."""
     now = now or timezone.now()
     policies = dict(RetentionPolicy.objects.values_list("workspace_id", "days"))
     deleted = 0
@@ -97,10 +101,40 @@ def prune(now=None) -> int:
             status__in=Run.FINISHED,
             finished_at__lt=cutoff,
         )
-        while ids := list(old.values_list("id", flat=True)[:BATCH]):
-            deleted += Run.objects.filter(id__in=ids).delete()[1].get("engine.Run", 0)
+        pruned = _delete_in_batches(old)
+        if pruned:
+            run_counts.forget(workspace_id, before=run_counts.slot_of(cutoff) + run_counts.SLOT)
+        deleted += pruned
     prune_dedupe_keys(now)
     return deleted
+
+
+def _delete_in_batches(rows) -> int:
+    """Delete ``rows`` (runs or dedupe keys) oldest first, ``BATCH`` at a time, each batch
+    its own transaction; returns how many went.
+
+    Each batch starts where the last one ended — (created_at, id) past the last run seen —
+    rather than at the oldest run again, whose index entries the batches before left dead:
+    every batch reads about ``BATCH`` entries, however many went before. A batch's locks are
+    on the rows it deletes, which no worker touches (finished runs, expired keys), and are
+    let go at its commit."""
+    model = rows.model
+    deleted = 0
+    after = None
+    while True:
+        batch = rows.order_by("created_at", "id")
+        if after is not None:
+            moment, pk = after
+            # The >= bound is what the index range starts at; the rest breaks ties.
+            batch = batch.filter(created_at__gte=moment).exclude(created_at=moment, id__lte=pk)
+        found = list(batch.values_list("created_at", "id")[:BATCH])
+        if not found:
+            return deleted
+        after = found[-1]
+        with transaction.atomic():
+            # only("id"): the collector reads the rows it deletes, and needs nothing but ids.
+            gone = model.objects.filter(id__in=[pk for _at, pk in found]).only("id").delete()
+        deleted += gone[1].get(model._meta.label, 0)
 
 
 def prune_dedupe_keys(now=None) -> int:
@@ -110,7 +144,4 @@ def prune_dedupe_keys(now=None) -> int:
     expired = DedupeKey.objects.filter(
         created_at__lt=now - timedelta(days=settings.ENGINE_DEDUPE_DAYS)
     )
-    deleted = 0
-    while ids := list(expired.values_list("id", flat=True)[:BATCH]):
-        deleted += DedupeKey.objects.filter(id__in=ids).delete()[0]
-    return deleted
+    return _delete_in_batches(expired)

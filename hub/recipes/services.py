@@ -372,6 +372,7 @@ def delete_recipe(recipe: Recipe, *, user=None) -> int:
     nowhere to go."""
     from django.utils import timezone
 
+    from hub.engine import run_counts
     from hub.engine.models import Run
     from hub.engine.sweeper import BATCH
 
@@ -388,6 +389,8 @@ def delete_recipe(recipe: Recipe, *, user=None) -> int:
         deleted = 0
         while ids := list(runs.values_list("id", flat=True)[:BATCH]):
             deleted += Run.objects.filter(id__in=ids).delete()[1].get("engine.Run", 0)
+        if deleted:
+            run_counts.forget(recipe.workspace_id)
         recipe_id, name = recipe.pk, recipe.name
         recipe.delete()
         audit(recipe.workspace, user, "recipe.deleted", name, recipe_id=recipe_id, runs=deleted)

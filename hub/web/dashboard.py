@@ -2,30 +2,26 @@
 someone's attention (recipes the hub paused or that keep failing, connections to reconnect)
 and the latest failures.
 
-Each figure is one aggregate query over an indexed range; the counts of the days before today
-are cached for five minutes per workspace, so a busy Home page does not count two weeks of
-runs on every visit.
+Each figure is one query over an indexed range; the runs per day come from counts kept per
+quarter hour (``hub.engine.run_counts``), so Home does not count two weeks of runs on every
+visit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from django.core.cache import cache
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hub.connections.models import Connection
+from hub.engine import run_counts
 from hub.engine.models import Run
 from hub.recipes import access
 from hub.recipes.models import Recipe
 
 DAYS = 14
-CACHE_SECONDS = 300
-BAD = (Run.Status.FAILED,)
-GOOD = (Run.Status.SUCCEEDED, Run.Status.FILTERED)
 
 
 @dataclass(frozen=True)
@@ -40,42 +36,20 @@ class Day:
         return self.succeeded + self.failed + self.other
 
 
-def _counts(workspace, zone, start: date, end: date) -> dict[date, dict]:
-    rows = (
-        Run.objects.filter(
-            workspace=workspace,
-            created_at__gte=datetime.combine(start, time(), zone),
-            created_at__lt=datetime.combine(end, time(), zone),
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day")
-        .annotate(
-            succeeded=Count("id", filter=Q(status__in=GOOD)),
-            failed=Count("id", filter=Q(status__in=BAD)),
-            total=Count("id"),
-        )
-    )
-    return {row["day"]: row for row in rows}
-
-
 def runs_per_day(workspace, zone, today: date | None = None) -> list[Day]:
     """The last ``DAYS`` days on the workspace's wall clock, oldest first, empty days kept.
-    Today is counted afresh each time (a first run shows at once); the days before change
-    little and are cached."""
+    Counted per quarter hour (``hub.engine.run_counts``): the quarter hours already over
+    are read from their kept counts, the last few counted from the runs, so a first run
+    shows at once."""
     today = today or timezone.now().astimezone(zone).date()
     first = today - timedelta(days=DAYS - 1)
-    key = f"hub:dashboard:days:{workspace.pk}:{today.isoformat()}:{zone}"
-    earlier = cache.get(key)
-    if earlier is None:
-        earlier = _counts(workspace, zone, first, today)
-        cache.set(key, earlier, CACHE_SECONDS)
-    by_day = {**earlier, **_counts(workspace, zone, today, today + timedelta(days=1))}
+    by_day = run_counts.per_day(workspace.pk, zone, first, today)
     days = []
     for offset in range(DAYS):
         day = first + timedelta(days=offset)
-        row = by_day.get(day, {"succeeded": 0, "failed": 0, "total": 0})
-        other = row["total"] - row["succeeded"] - row["failed"]
-        days.append(Day(day, row["succeeded"], row["failed"], other))
+        counts = by_day.get(day, run_counts.EMPTY)
+        succeeded = counts.succeeded + counts.filtered
+        days.append(Day(day, succeeded, counts.failed, counts.total - succeeded - counts.failed))
     return days
 
 
@@ -89,7 +63,10 @@ def recipes_needing_attention(workspace, limit: int = 10) -> list[Recipe]:
     """Recipes the hub paused (a lost connection, a publisher who left) and active recipes
     whose latest finished run failed; each carries ``attention`` saying which."""
     latest = (
-        Run.objects.filter(recipe=OuterRef("pk"), status__in=Run.FINISHED)
+        # The workspace too, so the (workspace, recipe, created_at) index serves it.
+        Run.objects.filter(
+            workspace=OuterRef("workspace_id"), recipe=OuterRef("pk"), status__in=Run.FINISHED
+        )
         .order_by("-created_at", "-id")
         .values("status")[:1]
     )

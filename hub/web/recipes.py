@@ -40,6 +40,7 @@ from hub.recipes.services import (
 )
 from hub.web import triggers
 from hub.web.decorators import member_required
+from hub.web.run_filters import LISTED
 
 
 def _recipe(request, pk: int) -> Recipe:
@@ -115,7 +116,11 @@ def recipe_detail(request, pk: int):
             "document": document,
             "problems": problems,
             "versions": recipe.versions.all()[:20],
-            "runs": access.visible_runs(request.membership, recipe.runs.all())[:10],
+            # The workspace too, so the (workspace, recipe, created_at) index serves it.
+            "runs": access.visible_runs(
+                request.membership,
+                recipe.runs.filter(workspace_id=recipe.workspace_id).only("recipe", *LISTED),
+            )[:10],
             "webhook_url": webhook_url,
             "may_manage": manage,
             "draft_changed": draft_changed,

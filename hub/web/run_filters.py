@@ -17,6 +17,9 @@ from django.utils.dateparse import parse_datetime
 from hub.engine.models import Run
 
 PAGE_SIZE = 50
+# What a row of the runs table shows (engine/_run_table.html): the list leaves the trigger
+# data, the errors and the recipe's document unread.
+LISTED = ("id", "recipe__name", "status", "source", "created_at", "started_at", "finished_at")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from hub.llm.report import attach_to_steps as attach_llm_costs
 from hub.recipes import access
 from hub.recipes.models import Recipe
 from hub.web.decorators import member_required
-from hub.web.run_filters import RunFilters, page_of
+from hub.web.run_filters import LISTED, RunFilters, page_of
 
 
 def _pretty(value) -> str:
@@ -54,7 +54,9 @@ def run_list(request):
     filters = RunFilters.from_query(request.GET, {pk for pk, _name in recipes})
     cursor = request.GET.get("after") or None
     runs, next_cursor = page_of(
-        filters.apply(workspace_runs, timezone.get_current_timezone()).select_related("recipe"),
+        filters.apply(workspace_runs, timezone.get_current_timezone())
+        .select_related("recipe")
+        .only(*LISTED),
         cursor,
     )
     context = {

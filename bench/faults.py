@@ -274,8 +274,22 @@ def redis_restart(env, recipe, fake, outage: float) -> None:
         time.sleep(outage)
         redis = start_redis()
         load.join()
+        worker = stack.procs["worker0"]
+        log = (stack.logdir / "worker0.log").read_text()
+        crashes = [line for line in log.splitlines() if "Unrecoverable error" in line]
+        restarted = 0
+        if worker.poll() is not None:  # as a supervisor would, so the count can finish
+            stack.stop_workers()
+            stack.start_workers()
+            stack.wait_workers_ready()
+            restarted = 1
         count(
-            f"Redis killed and restarted empty after {outage:.0f} s under 20/s", load.report, fake
+            f"Redis killed and restarted empty after {outage:.0f} s under 20/s",
+            load.report,
+            fake,
+            f"worker exited: {'yes' if restarted else 'no'}"
+            + (f" ({crashes[0].split('ERROR', 1)[-1].strip()[:160]})" if crashes else "")
+            + f"; reconnects logged {log.count('Connection to broker lost')}",
         )
     finally:
         stack.stop()

@@ -279,6 +279,7 @@ def redis_restart(env, recipe, fake, outage: float) -> None:
         crashes = [line for line in log.splitlines() if "Unrecoverable error" in line]
         restarted = 0
         if worker.poll() is not None:  # as a supervisor would, so the count can finish
+            (stack.logdir / "worker0.log").rename(stack.logdir / "worker0-exited.log")
             stack.stop_workers()
             stack.start_workers()
             stack.wait_workers_ready()

@@ -8,20 +8,31 @@
     DATABASE_URL=postgres://… python bench/faults.py --scenarios redis
     # disk full for the embedded default: HUB_VAR_DIR on a small tmpfs (needs mount rights)
     python bench/faults.py --scenarios disk
+    # an app outage: the Slack fake answers 503 for --outage-5xx s, then 429 with
+    # Retry-After (its per-token window) for --storm s, under a steady load
+    DATABASE_URL=postgres://… CELERY_BROKER_URL=redis://… python bench/faults.py \
+        --scenarios app --outage-5xx 120 --storm 60
 
 Each scenario keeps a paced webhook load (bench/load.py) on the webhook -> formatter ->
 slack.send_message recipe while the fault happens, then waits for every accepted run and
 counts: runs accepted, finished by status, lost (accepted but never finished), completed
 steps repeated (a step with two succeeded rows), runs left running, and at the Slack fake
 the accepted webhooks posted 0 times or more than once. The engine is made quick to notice
-faults (lease 4 s, sweep every 2 s with 5 s grace, Redis visibility 3 s).
+faults (lease 4 s, sweep every 2 s with 5 s grace, Redis visibility 3 s); its retry policy
+(ENGINE_MAX_ATTEMPTS, ENGINE_RETRY_BASE_SECONDS) is the default one. Every run posts to the
+one bench channel, so the hub's own limit for it (Slack's 1 message/s) is lifted: the faults
+are the app's.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import http.client
+import itertools
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -139,6 +150,100 @@ def kill_soak(env, recipe, fake, kills: int, every: float) -> None:
         stack.stop()
 
 
+# ------------------------------------------------------------------ an app outage
+
+
+def switch_faults(fake: dict, order: dict | None = None, query: str = "") -> dict:
+    """Switch the fake's fault modes in its own process (tests/fakes/kit.py, control)."""
+    origin = fake["settings"]["SLACK_API_URL"].split("/api/")[0]
+    host, port = origin.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    if order is None:
+        conn.request("GET", f"/_fake/faults?{query}")
+    else:
+        conn.request(
+            "POST", "/_fake/faults", json.dumps(order), {"Content-Type": "application/json"}
+        )
+    answer = json.loads(conn.getresponse().read())
+    conn.close()
+    assert answer.get("ok"), answer
+    return answer
+
+
+def retry_policy_check(ids: list[int], texts: list[str], fake: dict) -> str:
+    """What the retry policy promised, counted: attempts of each step against
+    ENGINE_MAX_ATTEMPTS, from the step records and from the calls the fake received; each
+    retry's announced wait against the backoff's lower bound (half the exponential step:
+    the jitter), and the wait it really had against the one announced."""
+    from django.conf import settings
+
+    from hub.engine.models import Run, StepRun
+
+    most = settings.ENGINE_MAX_ATTEMPTS
+    rows = collections.defaultdict(list)
+    for row in StepRun.objects.filter(run_id__in=ids, key="post").order_by("attempt", "id"):
+        rows[row.run_id].append(row)
+    per_step = collections.Counter(len(r) for r in rows.values())
+    below_backoff = waited_less = 0
+    for attempts in rows.values():
+        for before, after in itertools.pairwise(attempts):
+            announced = re.search(r"trying again in (\d+(?:\.\d+)?) s$", before.error or "")
+            announced_s = float(announced.group(1)) if announced else 0.0
+            step = settings.ENGINE_RETRY_BASE_SECONDS * 2 ** (before.attempt - 1)
+            floor = 0.5 * min(settings.ENGINE_RETRY_MAX_SECONDS, step)
+            below_backoff += announced_s + 0.05 < floor  # the note rounds to 0.1 s
+            waited = (after.started_at - before.finished_at).total_seconds()
+            waited_less += waited + 0.05 < announced_s
+    calls = switch_faults(fake, query="route=chat.postMessage&field=text")["calls"]
+    mine = [calls.get(t.upper(), {}) for t in texts]
+    at_app = collections.Counter(sum(c.values()) for c in mine)
+    twice = sum(1 for c in mine if c.get("200", 0) > 1)
+    reasons = collections.Counter(
+        re.sub(r"\d+(\.\d+)?", "#", e)
+        for e in Run.objects.filter(id__in=ids, status="failed").values_list("error", flat=True)
+    )
+    return (
+        f"attempts per step (records): {dict(sorted(per_step.items()))}, more than "
+        f"ENGINE_MAX_ATTEMPTS={most}: {sum(n for k, n in per_step.items() if k > most)}; calls "
+        f"per message at the fake: {dict(sorted(at_app.items()))}, more than {most}: "
+        f"{sum(n for k, n in at_app.items() if k > most)}; answered 200 more than once: "
+        f"{twice}; retries announced below the backoff: {below_backoff}; retried sooner than "
+        f"announced: {waited_less}; failures say {dict(reasons.most_common(4))}"
+    )
+
+
+def app_outage(env, recipe, fake, outage: float, storm: float, rate: float) -> None:
+    """A steady load while Slack answers chat.postMessage 503 for ``outage`` s, then 429
+    with Retry-After past 2 posts/s (its per-token window) for ``storm`` s, then answers
+    again."""
+    stack = Stack(env, 1, "threads", 8, (1, 8)).start()
+    path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
+    route = "chat.postMessage"
+    try:
+        switch_faults(fake, {"clear": True})
+        load = Load(stack.port, path, rate=rate, seconds=10 + outage + storm + 30, tag="app-")
+        load.start()
+        time.sleep(10)
+        switch_faults(fake, {"fail": {"route": route, "status": 503, "times": None}})
+        time.sleep(outage)
+        switch_faults(fake, {"clear": True})
+        switch_faults(fake, {"limit_rate": {"requests": 2, "per_seconds": 1, "route": route}})
+        time.sleep(storm)
+        switch_faults(fake, {"clear": True})
+        load.join()
+        ids = [s.run_id for s in load.report.accepted]
+        settle(ids, timeout=900)
+        count(
+            f"Slack 503 for {outage:.0f} s then 429 past 2 posts/s for {storm:.0f} s, under "
+            f"{rate:.0f}/s (10 s before, 30 s after)",
+            load.report,
+            fake,
+            retry_policy_check(ids, [s.text for s in load.report.accepted], fake),
+        )
+    finally:
+        stack.stop()
+
+
 # ------------------------------------------------------------------ Redis restarted
 
 
@@ -169,8 +274,23 @@ def redis_restart(env, recipe, fake, outage: float) -> None:
         time.sleep(outage)
         redis = start_redis()
         load.join()
+        worker = stack.procs["worker0"]
+        log = (stack.logdir / "worker0.log").read_text()
+        crashes = [line for line in log.splitlines() if "Unrecoverable error" in line]
+        restarted = 0
+        if worker.poll() is not None:  # as a supervisor would, so the count can finish
+            (stack.logdir / "worker0.log").rename(stack.logdir / "worker0-exited.log")
+            stack.stop_workers()
+            stack.start_workers()
+            stack.wait_workers_ready()
+            restarted = 1
         count(
-            f"Redis killed and restarted empty after {outage:.0f} s under 20/s", load.report, fake
+            f"Redis killed and restarted empty after {outage:.0f} s under 20/s",
+            load.report,
+            fake,
+            f"worker exited: {'yes' if restarted else 'no'}"
+            + (f" ({crashes[0].split('ERROR', 1)[-1].strip()[:160]})" if crashes else "")
+            + f"; reconnects logged {log.count('Connection to broker lost')}",
         )
     finally:
         stack.stop()
@@ -337,17 +457,21 @@ def disk_child(mount: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", default="kill,postgres,redis,disk")
+    parser.add_argument("--scenarios", default="kill,postgres,redis,app,disk")
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--every", type=float, default=6.0, help="seconds between kills")
     parser.add_argument("--outage", type=float, default=10.0)
     parser.add_argument("--disk-mb", type=int, default=64)
+    parser.add_argument("--outage-5xx", type=float, default=120.0)
+    parser.add_argument("--storm", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=10.0, help="app outage: webhooks/s")
     parser.add_argument("--disk-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.disk_child:
         disk_child(Path(args.disk_child))
         return
     os.environ.update(QUICK_ENGINE)
+    os.environ.setdefault("RATE_LIMIT_SLACK_CHAT_POSTMESSAGE", "1000000/second")
     fake_proc, fake = start_fake()
     try:
         scenarios = args.scenarios.split(",")
@@ -365,6 +489,8 @@ def main() -> None:
                 postgres_outage(env, recipe, fake, args.outage)
             if "redis" in scenarios:
                 redis_restart(env, recipe, fake, args.outage)
+            if "app" in scenarios:
+                app_outage(env, recipe, fake, args.outage_5xx, args.storm, args.rate)
             print(machine_line(), flush=True)
     finally:
         fake_proc.terminate()

@@ -6,6 +6,10 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+# Celery's Django fixup runs Django's system checks when a worker starts; the URL checks
+# import every view module (~8 MB per worker process it never uses). The checks run where
+# they belong: `manage.py check` in CI and before a deploy. CELERY_SKIP_CHECKS= turns them on.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

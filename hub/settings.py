@@ -265,6 +265,10 @@ else:
             env("CELERY_UNACKED_RESTORE_INTERVAL")
         )
         CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
+    if CELERY_BROKER_URL.startswith("redis://"):
+        # kombu's Redis transport, where a worker survives Redis going away
+        # (hub/system/redis_broker.py says what it repairs).
+        CELERY_BROKER_TRANSPORT = "hub.system.redis_broker:Transport"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -7,7 +7,6 @@ response into an ``IntegrationError`` whose flags say whether to retry, fail or 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -15,21 +14,15 @@ from typing import Any
 import requests
 
 from integrations.base import IntegrationError
+from integrations.scrubbing import scrub
 
 log = logging.getLogger("hub.http")
 
 USER_AGENT = "ToolstackHub/0.1 (+self-hosted)"
 DEFAULT_TIMEOUT = (5.0, 30.0)
 
-_SECRET_QUERY = re.compile(r"(?i)((?:token|secret|code|key|password)=)[^&\s]+")
-
 _session = requests.Session()
 _session.headers["User-Agent"] = USER_AGENT
-
-
-def scrub(text: str) -> str:
-    """Blank out anything in a URL or message that looks like a credential."""
-    return _SECRET_QUERY.sub(r"\1***", text)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

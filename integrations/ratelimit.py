@@ -132,26 +132,36 @@ class Limiter:
             + settings.RATE_LIMIT_MARGIN_SECONDS
             + SLEEP_SLACK
         )
-        while True:
-            wait = self._wait(strategy, items, ids, cost)
-            if wait <= 0:
-                if all(_take(strategy.storage, item, ids, cost) for item in items):
-                    if slept:
-                        log.debug("%s %s waited %.3f s", bucket, self.connection_id, slept)
-                    return slept
-                wait = 0.01  # another process took the slot first: look again soon
-            if time.monotonic() + wait > deadline:
-                raise IntegrationError(
-                    gettext(
-                        "The hub is keeping this connection within %(app)s's rate limit; the "
-                        "step continues in a moment."
+        try:
+            while True:
+                wait = self._wait(strategy, items, ids, cost)
+                if wait <= 0:
+                    if all(_take(strategy.storage, item, ids, cost) for item in items):
+                        if slept:
+                            log.debug("%s %s waited %.3f s", bucket, self.connection_id, slept)
+                        return slept
+                    wait = 0.01  # another process took the slot first: look again soon
+                if time.monotonic() + wait > deadline:
+                    raise IntegrationError(
+                        gettext(
+                            "The hub is keeping this connection within %(app)s's rate limit; the "
+                            "step continues in a moment."
+                        )
+                        % {"app": self.app_name or self.app},
+                        retry_after=round(wait, 3),
+                        throttled=True,
                     )
-                    % {"app": self.app_name or self.app},
-                    retry_after=round(wait, 3),
-                    throttled=True,
+                time.sleep(wait)
+                slept += wait
+        except storage_errors(strategy.storage) as exc:
+            # The store of the windows (the broker's Redis) is away, as when it restarts: an
+            # attempt like any app error, retried with the backoff, never a failed run.
+            raise IntegrationError(
+                gettext(
+                    "The hub could not reach the store of its rate limits; the step is tried "
+                    "again shortly."
                 )
-            time.sleep(wait)
-            slept += wait
+            ) from exc
 
     @staticmethod
     def _wait(strategy, items, ids, cost: int) -> float:
@@ -167,6 +177,12 @@ class Limiter:
             if count + cost > item.amount:
                 wait = max(wait, start + window - now)
         return wait
+
+
+def storage_errors(storage) -> tuple[type[Exception], ...]:
+    """What the rate limits' store raises when it cannot be reached."""
+    base = storage.base_exceptions
+    return (OSError, *(base if isinstance(base, tuple) else (base,)))
 
 
 # limits' own moving-window script for Redis, with one change: the window may be a fraction

@@ -219,3 +219,18 @@ def test_context_client_carries_the_connections_limiter(workspace, settings):
         ctx = Context(workspace_id=workspace.pk, connection=connection, integration=app)
         hooks = ctx.client().client.event_hooks["request"]
     assert len(hooks) == 1
+
+
+def test_a_store_that_cannot_be_reached_is_an_attempt_retried_not_a_failed_run(settings):
+    import socket
+
+    with socket.socket() as free:  # a port nothing listens on: Redis restarting
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    settings.RATE_LIMIT_STORAGE = f"redis://127.0.0.1:{port}/0"
+    settings.RATE_LIMITS = {"notion": "3/second"}
+    with pytest.raises(IntegrationError) as caught:
+        Limiter("notion", "1", "Notion").acquire("notion")
+    error = caught.value
+    assert error.retryable and not error.permanent and not error.throttled
+    assert "store of its rate limits" in error.message

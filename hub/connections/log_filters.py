@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from integrations.http import scrub
+from integrations.scrubbing import scrub  # not integrations.http: every process loads this
 
 
 class ScrubSecrets(logging.Filter):

@@ -16,7 +16,9 @@ from urllib.parse import unquote
 
 from gunicorn.glogging import Logger
 
-from integrations.http import scrub
+# Not integrations.http: gunicorn's master loads this module for its logger class and
+# scrubs its own lines, and that seam brings requests and Django (~18 MB) with it.
+from integrations.scrubbing import scrub
 
 MARK = "***"
 # Request headers that are credentials, as access-log atoms ({name}i) and environ ones ({name}e).

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-import jsonschema
 from django.utils.translation import gettext as _
 
 from integrations.base import IntegrationError, OutputField
@@ -120,25 +120,33 @@ def json_schema(fields: list[Wanted]) -> dict[str, Any]:
     }
 
 
-FORMATS = jsonschema.FormatChecker(formats=())
-
-
-@FORMATS.checks("date", raises=ValueError)
 def _is_date(value: Any) -> bool:
     return not isinstance(value, str) or bool(date.fromisoformat(value))
 
 
-@FORMATS.checks("date-time", raises=ValueError)
 def _is_datetime(value: Any) -> bool:
     # Python reads RFC 3339 date-times (with "Z" or an offset) since 3.11.
     return not isinstance(value, str) or bool(datetime.fromisoformat(value))
+
+
+@cache
+def _validator_class():
+    """jsonschema's validator with our two formats; imported on the first answer checked,
+    so a process that runs no AI step does not carry it."""
+    import jsonschema
+
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("date", raises=ValueError)(_is_date)
+    formats.checks("date-time", raises=ValueError)(_is_datetime)
+    return jsonschema.Draft202012Validator, formats
 
 
 def problems(schema: dict[str, Any], answer: Any) -> list[str]:
     """What is wrong with the answer, one line per problem, in words a member can read."""
     if not isinstance(answer, dict):
         return [_("the answer was not an object with the fields")]
-    checker = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+    validator, formats = _validator_class()
+    checker = validator(schema, format_checker=formats)
     found = []
     for error in sorted(checker.iter_errors(answer), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path)

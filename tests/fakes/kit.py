@@ -372,9 +372,10 @@ class FakeApp:
         status: int = 500,
         body: Any = None,
         headers: dict[str, str] | None = None,
-        times: int = 1,
+        times: int | None = 1,
     ) -> None:
-        """The next ``times`` calls of ``route`` get this answer instead of the real one.
+        """The next ``times`` calls of ``route`` (``None``: every call until
+        ``clear_faults()``) get this answer instead of the real one.
 
         With no ``body`` the app's own error body for ``status`` is sent.
         """
@@ -385,8 +386,9 @@ class FakeApp:
 
         self._add_fault(route, _Fault(answer, times))
 
-    def rate_limit(self, route: str = "*", *, retry_after: int = 1, times: int = 1) -> None:
-        """The next ``times`` calls of ``route`` get the app's real 429."""
+    def rate_limit(self, route: str = "*", *, retry_after: int = 1, times: int | None = 1) -> None:
+        """The next ``times`` calls of ``route`` (``None``: until cleared) get the app's real
+        429 with ``Retry-After``."""
         self._add_fault(route, _Fault(lambda r: self.rate_limited(r, retry_after), times))
 
     def delay(self, route: str = "*", seconds: float = 0.0, *, times: int | None = None) -> None:
@@ -459,9 +461,48 @@ class FakeApp:
             hits.append(now)
             return None
 
+    # -- faults switched from another process
+
+    CONTROL_PATH = "/_fake/faults"
+
+    def control(self, request: Request) -> Response:
+        """``POST /_fake/faults`` with a JSON body switches fault modes at runtime, for a fake
+        serving another process (a benchmark's): ``{"fail": {"route": …, "status": 503,
+        "times": null}}``, ``{"rate_limit": {"route": …, "retry_after": 2, "times": null}}``,
+        ``{"limit_rate": {"requests": 1, "per_seconds": 1, "route": …}}``,
+        ``{"clear": true}``. ``GET /_fake/faults?route=…&field=…`` answers how many calls of
+        the route were answered with each status per value of a body field."""
+        if request.method == "GET":
+            route, name = request.arg("route"), request.arg("field")
+            counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for call in self.calls(route):
+                value = (call.body or {}).get(name) if isinstance(call.body, dict) else None
+                counts[str(value)][str(call.status)] += 1
+            return Response(200, {"ok": True, "calls": counts})
+        self.parse_body(request)
+        order = request.body if isinstance(request.body, dict) else {}
+        switches = {
+            "clear": lambda _: self.clear_faults(),
+            "fail": lambda a: self.fail_next(**a),
+            "rate_limit": lambda a: self.rate_limit(**a),
+            "limit_rate": lambda a: self.limit_rate(**a),
+        }
+        unknown = set(order) - set(switches)
+        if not order or unknown:
+            known = ", ".join(switches)
+            return Response(400, {"ok": False, "error": f"expected one of {known}"})
+        try:
+            for name, arguments in order.items():
+                switches[name](arguments if isinstance(arguments, dict) else {})
+        except TypeError as exc:
+            return Response(400, {"ok": False, "error": str(exc)})
+        return Response(200, {"ok": True})
+
     # -- dispatch
 
     def handle(self, request: Request) -> Response:
+        if request.path == self.CONTROL_PATH:
+            return self.control(request)
         for candidate in self._routes:
             match = candidate.regex.match(request.path)
             if match and candidate.method in ("*", request.method):

@@ -4,9 +4,8 @@ answer arrives as the tool call's ``input``. The instructions are marked for pro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Connection, IntegrationError
@@ -22,6 +21,9 @@ from integrations.llm.providers.base import (
 )
 from integrations.llm.usage import from_anthropic
 
+if TYPE_CHECKING:
+    import anthropic
+
 # Messages requires an output limit; this one is generous for the steps' answers.
 DEFAULT_MAX_TOKENS = 4096
 
@@ -34,6 +36,9 @@ class AnthropicIntegration(ProviderIntegration):
 
     @cached_client
     def client(self, connection: Connection) -> anthropic.Anthropic:
+        # Imported here: the SDK is ~40 MB, paid only by a process that calls it.
+        import anthropic
+
         return anthropic.Anthropic(
             api_key=connection.fresh_token(),
             base_url=base_url(connection, self.url_setting, self.default_url),
@@ -88,6 +93,8 @@ class AnthropicIntegration(ProviderIntegration):
             return [{"id": m.id, "name": m.display_name or m.id, "context": None} for m in page]
 
     def map_error(self, exc: Exception) -> IntegrationError | None:
+        import anthropic
+
         if isinstance(exc, anthropic.APIStatusError):
             body = exc.body if isinstance(exc.body, dict) else {}
             error = body.get("error") if isinstance(body.get("error"), dict) else {}

@@ -5,12 +5,9 @@ OpenAI-compatible endpoint): the native answer reports ``cachedContentTokenCount
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 
 from integrations.base import Connection, IntegrationError
 from integrations.llm.providers.base import (
@@ -24,6 +21,10 @@ from integrations.llm.providers.base import (
     refused,
 )
 from integrations.llm.usage import from_gemini
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import errors as genai_errors
 
 REFUSALS = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"}
 # OpenAPI-style type names, as responseSchema takes them.
@@ -68,6 +69,10 @@ class GeminiIntegration(ProviderIntegration):
 
     @cached_client
     def client(self, connection: Connection) -> genai.Client:
+        # Imported here: the SDK is ~14 MB, paid only by a process that calls it.
+        from google import genai
+        from google.genai import types
+
         return genai.Client(
             api_key=connection.fresh_token(),
             http_options=types.HttpOptions(
@@ -79,6 +84,8 @@ class GeminiIntegration(ProviderIntegration):
         )
 
     def complete(self, client: genai.Client, prompt: Prompt) -> Completion:
+        from google.genai import types
+
         contents = [types.Content(role="user", parts=[types.Part(text=prompt.input)])]
         for role, text in prompt.history:
             contents.append(
@@ -141,6 +148,8 @@ class GeminiIntegration(ProviderIntegration):
             return found
 
     def map_error(self, exc: Exception) -> IntegrationError | None:
+        from google.genai import errors as genai_errors
+
         if isinstance(exc, genai_errors.APIError):
             detail = str(exc.message or exc.status or exc.code)
             reasons = {d.get("reason") for d in _details(exc) if isinstance(d, dict)}

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Connection, IntegrationError
@@ -22,6 +21,9 @@ from integrations.llm.providers.base import (
     refused,
 )
 from integrations.llm.usage import from_openai
+
+if TYPE_CHECKING:
+    import openai
 
 
 def messages(prompt: Prompt) -> list[dict[str, str]]:
@@ -41,6 +43,9 @@ class OpenAIIntegration(ProviderIntegration):
 
     @cached_client
     def client(self, connection: Connection) -> openai.OpenAI:
+        # Imported here: the SDK (with pydantic) is ~20 MB, paid only by a process that calls it.
+        import openai
+
         return openai.OpenAI(
             # Servers without keys (Ollama) still need a non-empty value in the header.
             api_key=connection.fresh_token() or "none",
@@ -91,6 +96,8 @@ class OpenAIIntegration(ProviderIntegration):
             return [{"id": m.id, "name": m.id, "context": None} for m in page]
 
     def map_error(self, exc: Exception) -> IntegrationError | None:
+        import openai
+
         if isinstance(exc, openai.APIStatusError):
             body = exc.body if isinstance(exc.body, dict) else {}
             detail = str(body.get("message") or exc.message)

@@ -94,18 +94,18 @@ def test_a_result_holding_nan_fails_the_step_clearly(workspace, kit, monkeypatch
 def test_a_database_error_while_recording_a_result_fails_the_run(workspace, kit, monkeypatch):
     """Any refusal by the database (here forced, at the UPDATE that records the result)
     fails the step and the run."""
-    from django.db.models import QuerySet
+    from hub.engine.compiled_sql import RowUpdate
 
-    real_update = QuerySet.update
+    real_update = RowUpdate.update
     refused = []
 
-    def update(self, **kwargs):
-        if self.model is StepRun and kwargs.get("status") == "succeeded" and not refused:
-            refused.append(kwargs)
+    def update(self, pk, values, *matching):
+        if self.model is StepRun and values.get("status") == "succeeded" and not refused:
+            refused.append(values)
             raise DatabaseError("value out of range")
-        return real_update(self, **kwargs)
+        return real_update(self, pk, values, *matching)
 
-    monkeypatch.setattr(QuerySet, "update", update)
+    monkeypatch.setattr(RowUpdate, "update", update)
     recipe = make_recipe(
         workspace,
         [

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,19 @@ log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=5)
 
 
+def usable_by_rule(user) -> Q:
+    """The condition ``usable_by`` filters on, for connections of any workspace: ``user``
+    (a user, an id, or an expression) is an active member of the connection's workspace, and
+    an admin there or the connection is shared with everyone or with them by name. One
+    condition, so a statement built once can ask it (the executor's, at every run)."""
+    members = Membership.objects.filter(
+        workspace=OuterRef("workspace_id"), user=user, user__is_active=True
+    )
+    named = Connection.allowed_users.through.objects.filter(connection=OuterRef("pk"), user=user)
+    admin = Exists(members.filter(role=Membership.Role.ADMIN))
+    return admin | (Exists(members) & (Q(shared_with_all=True) | Exists(named)))
+
+
 class ConnectionQuerySet(models.QuerySet):
     def for_workspace(self, workspace) -> ConnectionQuerySet:
         return self.filter(workspace=workspace)
@@ -51,25 +64,18 @@ class ConnectionQuerySet(models.QuerySet):
         This is the one rule for "may this person use this connection": the connection pages,
         publishing a recipe, the executor and the run pages all ask it.
 
-        ``membership``: the signed-in member's own, already read for this request (a signed-in
-        user is active), which spares reading it again; any other is looked up."""
+        ``membership``: the signed-in member's own, already read for this request; an admin's
+        spares the condition (admins may use every connection of their workspace)."""
         qs = self.for_workspace(workspace)
-        user_id = getattr(user, "pk", user)
-        workspace_id = getattr(workspace, "pk", workspace)
-        if not (
+        if (
             membership is not None
-            and membership.user_id == user_id
-            and membership.workspace_id == workspace_id
+            and membership.is_admin
+            and membership.user_id == getattr(user, "pk", user)
+            and membership.workspace_id == getattr(workspace, "pk", workspace)
             and getattr(user, "is_active", False)
         ):
-            membership = Membership.objects.filter(
-                workspace=workspace, user=user, user__is_active=True
-            ).first()
-        if membership is None:
-            return qs.none()
-        if membership.is_admin:
             return qs
-        return qs.filter(Q(shared_with_all=True) | Q(allowed_users=user)).distinct()
+        return qs.filter(usable_by_rule(user))
 
     def active(self) -> ConnectionQuerySet:
         return self.filter(status=Connection.Status.ACTIVE)
@@ -157,7 +163,7 @@ class Connection(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now() + within
 
     def usable_by_user(self, user) -> bool:
-        return Connection.objects.usable_by(user, self.workspace_id).filter(pk=self.pk).exists()
+        return Connection.objects.filter(pk=self.pk).filter(usable_by_rule(user)).exists()
 
     # -- tokens
 

@@ -8,39 +8,135 @@ from the models, so it follows their fields — and then executed on a plain cur
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, models
 
 SENTINEL = "\x00compiled-sql-parameter\x00"
+# Stand-ins for id parameters: integers no table holds, inside every backend's integer range
+# (an out-of-range value would make Django build an always-false condition instead).
+ID_SENTINELS = tuple(-2_147_000_000 - k for k in range(8))
+
+
+def _sentinels(kinds: tuple[str, ...]) -> list:
+    ids = iter(ID_SENTINELS)
+    texts = (f"{SENTINEL}{k}" for k in range(len(kinds)))
+    return [next(ids) if kind == "id" else next(texts) for kind in kinds]
+
+
+def _positions(params: list, sentinels: list) -> list[list[int]]:
+    """Where each sentinel stands among the built statement's parameters (a value used
+    twice, as in two subqueries, stands twice)."""
+    found = [[i for i, p in enumerate(params) if type(p) is type(s) and p == s] for s in sentinels]
+    if not all(found):
+        raise TypeError("a compiled statement must use every one of its parameters")
+    return found
+
+
+def _fill(params: list, positions: list[list[int]], values: tuple) -> list:
+    if len(values) != len(positions):
+        raise TypeError(f"expected {len(positions)} parameter(s), got {len(values)}")
+    params = [*params]
+    for where, value in zip(positions, values, strict=True):
+        for i in where:
+            params[i] = value
+    return params
 
 
 class CompiledQuery:
-    """``make(SENTINEL)`` returns a ``values_list`` queryset filtered on one value; its SQL
-    is built once per database and run with the real value in the sentinel's place. Rows
-    come back as the database returns them (no field converters): use it for plain columns
-    and text."""
+    """``make(*sentinels)`` returns a ``values_list`` queryset filtered on ``kinds`` values
+    ("text" or "id"); its SQL is built once per database and run with the real values in
+    the sentinels' places. Rows come back as the database returns them (no field
+    converters): use it for plain columns and text."""
 
-    def __init__(self, make: Callable[[str], models.QuerySet], using: str = "default"):
-        self.make, self.using = make, using
-        self._built: dict[str, tuple[str, list, int]] = {}
+    def __init__(
+        self,
+        make: Callable[..., models.QuerySet],
+        using: str = "default",
+        kinds: tuple[str, ...] = ("text",),
+    ):
+        self.make, self.using, self.kinds = make, using, kinds
+        self._built: dict[str, tuple[str, list, list[list[int]]]] = {}
 
-    def _statement(self) -> tuple[str, list, int]:
+    def _statement(self) -> tuple[str, list, list[list[int]]]:
         vendor = connections[self.using].vendor
         if vendor not in self._built:
-            sql, params = self.make(SENTINEL).query.sql_with_params()
+            sentinels = _sentinels(self.kinds)
+            sql, params = self.make(*sentinels).query.sql_with_params()
             params = list(params)
-            self._built[vendor] = (sql, params, params.index(SENTINEL))
+            self._built[vendor] = (sql, params, _positions(params, sentinels))
         return self._built[vendor]
 
-    def first(self, value: str) -> tuple | None:
-        sql, params, index = self._statement()
-        params = [*params]
-        params[index] = value
+    def first(self, *values) -> tuple | None:
+        sql, params, positions = self._statement()
         with connections[self.using].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _fill(params, positions, values))
             return cursor.fetchone()
+
+
+class CompiledModelQuery:
+    """``make(*sentinels)`` returns a model queryset (annotations allowed); ``first(*values)``
+    runs its SQL, built once, and returns the model instance as the queryset's ``first()``
+    would: every column through its field's converters, annotations set as attributes.
+
+    Converters belong to a connection (its backend's operations), so the statement is built
+    once per thread's connection."""
+
+    def __init__(
+        self,
+        make: Callable[..., models.QuerySet],
+        kinds: tuple[str, ...],
+        using: str = "default",
+    ):
+        self.make, self.kinds, self.using = make, kinds, using
+        self._local = threading.local()
+
+    def _statement(self, connection):
+        built = getattr(self._local, "built", None)
+        if built is None or built[0] is not connection:
+            sentinels = _sentinels(self.kinds)
+            queryset = self.make(*sentinels)[:1]
+            compiler = queryset.query.get_compiler(using=self.using)
+            sql, params = compiler.as_sql()
+            params = list(params)
+            fields = compiler.klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            names = [column[0].target.attname for column in compiler.select[start:end]]
+            converters = compiler.get_converters([column[0] for column in compiler.select])
+            annotations = dict(compiler.annotation_col_map or {})
+            built = (
+                connection,
+                queryset.model,
+                sql,
+                params,
+                _positions(params, sentinels),
+                compiler,
+                converters,
+                (start, end, names),
+                annotations,
+            )
+            self._local.built = built
+        return built
+
+    def first(self, *values) -> models.Model | None:
+        connection = connections[self.using]
+        _, model, sql, params, positions, compiler, converters, span, annotations = self._statement(
+            connection
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, _fill(params, positions, values))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:
+            row = next(iter(compiler.apply_converters([row], converters)))
+        start, end, names = span
+        instance = model.from_db(self.using, names, row[start:end])
+        for name, position in annotations.items():
+            setattr(instance, name, row[position])
+        return instance
 
 
 class RowInsert:
@@ -89,3 +185,56 @@ class RowInsert:
         instance = self.model(pk=pk, **row)
         instance._state.adding, instance._state.db = False, self.using
         return instance
+
+    def save(self, instance: models.Model) -> models.Model:
+        """Insert an unsaved instance as ``instance.save(force_insert=True)`` would (its
+        values as they are; no save signals) and give it its id."""
+        connection = connections[self.using]
+        params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection), params)
+            instance.pk = cursor.fetchone()[0]
+        instance._state.adding, instance._state.db = False, self.using
+        return instance
+
+
+class RowUpdate:
+    """``UPDATE … SET <names> WHERE id = %s [AND <match> = %s …]`` of one model's row, the
+    columns named once; each value prepared by its field, as ``QuerySet.update`` would.
+    Returns how many rows changed (0 when a ``match`` column no longer holds its value)."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        match: tuple[str, ...] = (),
+        using: str = "default",
+    ):
+        self.model, self.using = model, using
+        self.fields = [model._meta.get_field(name) for name in names]
+        self.match = [model._meta.get_field(name) for name in match]
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, connection) -> str:
+        if connection.vendor not in self._sql:
+            quote = connection.ops.quote_name
+            columns = ", ".join(f"{quote(f.column)} = %s" for f in self.fields)
+            where = [quote(self.model._meta.pk.column)] + [quote(f.column) for f in self.match]
+            table = quote(self.model._meta.db_table)
+            conditions = " AND ".join(f"{column} = %s" for column in where)
+            # Only quoted names from the model's own metadata go into the text.
+            self._sql[connection.vendor] = f"UPDATE {table} SET {columns} WHERE {conditions}"  # noqa: S608
+        return self._sql[connection.vendor]
+
+    def update(self, pk: int, values: dict[str, Any], *matching: Any) -> int:
+        if len(values) != len(self.fields) or len(matching) != len(self.match):
+            raise TypeError(f"{self.model.__name__}: expected {[f.name for f in self.fields]}")
+        connection = connections[self.using]
+        params = [f.get_db_prep_save(values[f.name], connection) for f in self.fields]
+        params.append(pk)
+        params += [
+            f.get_db_prep_save(v, connection) for f, v in zip(self.match, matching, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection), params)
+            return cursor.rowcount

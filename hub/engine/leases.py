@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from hub.engine.compiled_sql import RowUpdate
 from hub.engine.dispatch import enqueue, wait_enqueue_seconds
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepRun
@@ -27,6 +28,23 @@ from hub.engine.models import Run, StepRun
 log = logging.getLogger(__name__)
 
 _HOST = socket.gethostname()
+
+# Every run renews its lease and ends through these: built once (compiled_sql, "Scale").
+_RENEW = RowUpdate(Run, ("lease_expires",), match=("lease_owner", "cancel_requested"))
+_FINISH = RowUpdate(
+    Run,
+    (
+        "status",
+        "error",
+        "error_message",
+        "failed_step",
+        "finished_at",
+        "lease_owner",
+        "lease_expires",
+        "resume_at",
+    ),
+    match=("lease_owner",),
+)
 
 
 def new_owner() -> str:
@@ -42,6 +60,11 @@ WHERE id = %s AND status IN (%s, %s, %s) AND NOT cancel_requested
 RETURNING {columns},
     (SELECT name FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) AS recipe_name,
     (SELECT document FROM {version} WHERE {version}.id = {run}.version_id) AS version_document,
+    (SELECT published_by_id FROM {version} WHERE {version}.id = {run}.version_id) AS publisher_id,
+    (SELECT timezone FROM {version} WHERE {version}.id = {run}.version_id) AS version_timezone,
+    (SELECT timezone FROM {workspace} WHERE {workspace}.id = {run}.workspace_id)
+        AS workspace_timezone,
+    (SELECT owner_id FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) AS recipe_owner_id,
     EXISTS (SELECT 1 FROM {step} WHERE {step}.run_id = {run}.id) AS has_steps
 """
 
@@ -54,6 +77,7 @@ def _claim_sql() -> str:
             run=Run._meta.db_table,
             recipe=Run._meta.get_field("recipe").related_model._meta.db_table,
             version=Run._meta.get_field("version").related_model._meta.db_table,
+            workspace=Run._meta.get_field("workspace").related_model._meta.db_table,
             step=StepRun._meta.db_table,
             columns=", ".join(f.column for f in Run._meta.concrete_fields),
         )
@@ -63,8 +87,9 @@ def _claim_sql() -> str:
 def claim(run_id: int, owner: str) -> Run | None:
     """Claim the run with a lease and load it, in one conditional UPDATE … RETURNING: the
     row changes for one worker only. Returns the run (with ``recipe_name``, the version's
-    ``version_document`` and ``has_steps``, whether any step row exists yet), or None when it
-    was not claimed."""
+    ``version_document``, ``has_steps`` (whether any step row exists yet) and what the steps'
+    contexts need: ``publisher_id``, ``version_timezone``, ``workspace_timezone``,
+    ``recipe_owner_id``), or None when it was not claimed."""
     now = timezone.now()
     lease = timedelta(seconds=settings.ENGINE_LEASE_SECONDS)
     at = connection.ops.adapt_datetimefield_value
@@ -117,9 +142,7 @@ class Execution:
     def renew(self) -> None:
         """Extend the lease before a step; the same UPDATE notices a cancel request."""
         now = timezone.now()
-        changed = self.mine().filter(cancel_requested=False).update(lease_expires=now + self.lease)
-        if changed:
-            self.lease_until = now + self.lease
+        if self.renew_lease(now):
             return
         current = Run.objects.filter(id=self.run.id).values("cancel_requested", "lease_owner")
         row = current.first()
@@ -131,18 +154,28 @@ class Execution:
             raise Stop
         raise Stop
 
+    def renew_lease(self, now: datetime) -> bool:
+        """Extend the lease from ``now`` unless it is no longer ours or a cancel was
+        requested; True when extended."""
+        values = {"lease_expires": now + self.lease}
+        if not _RENEW.update(self.run.id, values, self.owner, False):
+            return False
+        self.lease_until = now + self.lease
+        return True
+
     def finish(self, status: str, error: str | Message = "", failed_step: str = "") -> None:
         now = timezone.now()
-        self.mine().update(
-            status=status,
-            error=str(error)[:5000],
-            error_message=to_json(error),
-            failed_step=failed_step,
-            finished_at=now,
-            lease_owner="",
-            lease_expires=None,
-            resume_at=None,
-        )
+        values = {
+            "status": status,
+            "error": str(error)[:5000],
+            "error_message": to_json(error),
+            "failed_step": failed_step,
+            "finished_at": now,
+            "lease_owner": "",
+            "lease_expires": None,
+            "resume_at": None,
+        }
+        _FINISH.update(self.run.id, values, self.owner)
         self.result = status
         raise Stop
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import BooleanField, ExpressionWrapper
+
+from hub.engine.compiled_sql import CompiledModelQuery
 from hub.engine.leases import Execution
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import Run
@@ -24,15 +27,61 @@ def connection_for(execution: Execution, step: dict):
     run = execution.run
     key = (step["app"], connection_id or label)
     if key not in execution.connections:
-        connection = resolve_connection(run.workspace_id, step["app"], label, connection_id)
-        if connection is not None:
-            execution.refused[key] = publisher_may_not_use(run.version_id, connection)
-            if execution.refused[key]:
-                _pause_version(run.version_id, execution.refused[key])
+        if connection_id and hasattr(run, "publisher_id"):
+            connection, refused = _by_id_checked(run, step["app"], connection_id)
+        else:
+            connection = resolve_connection(run.workspace_id, step["app"], label, connection_id)
+            refused = connection and publisher_may_not_use(run.version_id, connection)
+        execution.refused[key] = refused or None
+        if refused:
+            _pause_version(run.version_id, refused)
         execution.connections[key] = connection
     if execution.refused.get(key):
         raise IntegrationError(execution.refused[key], permanent=True)
     return execution.connections[key]
+
+
+# A step's connection by id with its publisher's right to use it, one statement built once
+# per app (compiled_sql, "Scale"), by the apps whose connections the app may use.
+_BY_ID: dict[tuple[str, ...], CompiledModelQuery] = {}
+NO_PUBLISHER = 0  # no user has id 0: the rule is false, and the caller ignores it
+
+
+def _slugs(app: str) -> tuple[str, ...]:
+    from integrations import registry
+
+    # An app may run on another app's connections (the llm steps on a provider's).
+    return tuple(getattr(registry.get(app), "uses_connections_of", (app,)))
+
+
+def _by_id_query(slugs: tuple[str, ...]) -> CompiledModelQuery:
+    if slugs not in _BY_ID:
+        from hub.connections.models import Connection, usable_by_rule
+
+        _BY_ID[slugs] = CompiledModelQuery(
+            lambda workspace_id, pk, publisher_id: (
+                Connection.objects.filter(workspace_id=workspace_id, integration__in=slugs, pk=pk)
+                .annotate(
+                    publisher_may_use=ExpressionWrapper(
+                        usable_by_rule(publisher_id), output_field=BooleanField()
+                    )
+                )
+                .order_by()
+            ),
+            kinds=("id", "id", "id"),
+        )
+    return _BY_ID[slugs]
+
+
+def _by_id_checked(run: Run, app: str, connection_id: int):
+    """The connection and why its publisher may not use it (None when they may), read in
+    one statement with the publisher the claim returned."""
+    publisher_id = run.publisher_id
+    query = _by_id_query(_slugs(app))
+    connection = query.first(run.workspace_id, connection_id, publisher_id or NO_PUBLISHER)
+    if connection is None or publisher_id is None or connection.publisher_may_use:
+        return connection, None
+    return connection, publisher_may_not_use(run.version_id, connection)
 
 
 def resolve_connection(
@@ -43,13 +92,10 @@ def resolve_connection(
     if not label and not connection_id:
         return None
     from hub.connections.models import Connection
-    from integrations import registry
 
     which = {"pk": connection_id} if connection_id else {"label": label}
-    # An app may run on another app's connections (the llm steps on a provider's).
-    slugs = getattr(registry.get(app), "uses_connections_of", (app,))
     return Connection.objects.filter(
-        workspace_id=workspace_id, integration__in=slugs, **which
+        workspace_id=workspace_id, integration__in=_slugs(app), **which
     ).first()
 
 

@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hub.engine import secrets
+from hub.engine.compiled_sql import RowInsert, RowUpdate
 from hub.engine.leases import Execution, Stop
 from hub.engine.messages import Message, gettext_noop, to_json
 from hub.engine.models import Run, StepOutput, StepRun
@@ -53,6 +54,26 @@ UPDATE {run} SET status = %s, error = '', failed_step = '', finished_at = %s, le
     lease_expires = NULL, resume_at = NULL
 WHERE id = %s AND lease_owner = %s
 """
+
+
+# Every step attempt's row is written and closed by these, built once (compiled_sql, "Scale").
+_INSERT_STEP = RowInsert(StepRun)
+_RESULT = ("status", "output", "output_truncated", "error", "error_message", "duration_ms")
+_CLOSE = RowUpdate(StepRun, _RESULT)
+_CLOSE_FINISHED = RowUpdate(StepRun, (*_RESULT, "finished_at"))
+
+
+def _renew_insert_sql() -> tuple[str, list]:
+    if not hasattr(_renew_insert_sql, "built"):
+        fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
+        sql = _RENEW_INSERT_SQL.format(
+            run=Run._meta.db_table,
+            step=StepRun._meta.db_table,
+            columns=", ".join(f.column for f in fields),
+            values=", ".join(["%s"] * len(fields)),
+        )
+        _renew_insert_sql.built = (sql, fields)
+    return _renew_insert_sql.built
 
 
 def merged_statements() -> bool:
@@ -113,24 +134,17 @@ def renew_and_insert(execution: Execution, record: StepRun, *, resumed: bool = F
     lease = execution.lease
     if resumed or not merged_statements():
         with transaction.atomic():
-            mine = execution.mine().filter(cancel_requested=False)
-            if not mine.update(lease_expires=now + lease):
+            if not execution.renew_lease(now):
                 return False
             if not resumed:
-                record.save(force_insert=True)
+                _INSERT_STEP.save(record)
             elif not StepRun.objects.filter(id=record.id, status=StepRun.Status.WAITING).update(
                 status=StepRun.Status.RUNNING
             ):
                 return False
         execution.lease_until = now + lease
         return True
-    fields = [f for f in StepRun._meta.concrete_fields if not f.primary_key]
-    sql = _RENEW_INSERT_SQL.format(
-        run=Run._meta.db_table,
-        step=StepRun._meta.db_table,
-        columns=", ".join(f.column for f in fields),
-        values=", ".join(["%s"] * len(fields)),
-    )
+    sql, fields = _renew_insert_sql()
     params = [now + lease, execution.run.id, execution.owner]
     params += [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
@@ -156,7 +170,11 @@ def close_and_finish(execution: Execution, record: StepRun, started: float, outp
         execution.finish(Run.Status.SUCCEEDED)
     now = timezone.now()
     output_field = StepRun._meta.get_field("output")
-    sql = _CLOSE_FINISH_SQL.format(run=Run._meta.db_table, step=StepRun._meta.db_table)
+    if not hasattr(close_and_finish, "sql"):
+        close_and_finish.sql = _CLOSE_FINISH_SQL.format(
+            run=Run._meta.db_table, step=StepRun._meta.db_table
+        )
+    sql = close_and_finish.sql
     params = [
         StepRun.Status.SUCCEEDED.value,
         output_field.get_db_prep_save(stored, connection),
@@ -210,9 +228,9 @@ def close(
             if record.pk is None:
                 for name, value in updates.items():
                     setattr(record, name, value)
-                record.save(force_insert=True)
+                _INSERT_STEP.save(record)
             else:
-                StepRun.objects.filter(id=record.id).update(**updates)
+                (_CLOSE_FINISHED if finished else _CLOSE).update(record.pk, updates)
             if truncated:
                 StepOutput.objects.update_or_create(step_id=record.pk, defaults={"data": whole})
     except DatabaseError as problem:

@@ -28,6 +28,9 @@ _SECRET_ATOMS = frozenset(
     + [f"{{http_{h.replace('-', '_')}}}e" for h in _SECRET_HEADERS]
 )
 
+# An atom the access log format names: %(name)s, %({header}i)s …
+_ATOM = re.compile(r"%\(([^)]+)\)")
+
 _END = r"/\s?#\"'"  # what ends a path segment in a log line
 _SEGMENT = rf"[^{_END}]+"
 _PATTERNS = [
@@ -78,10 +81,17 @@ class GunicornLogger(Logger):
         super().setup(cfg)
         # The error log names the request line of a request it could not parse or serve.
         self.error_log.addFilter(ScrubRequestPaths())
+        # gunicorn looks {header}i and {variable}e atoms up lowercased.
+        named = _ATOM.findall(cfg.access_log_format or "")
+        self._written = frozenset(k.lower() if k.startswith("{") else k for k in named)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
+        # Only the atoms the access log format names are written: scrubbing every header and
+        # environ entry (dozens of values, each through every pattern) cost more CPU than the
+        # webhook it logged ("Scale" in docs/engine.md).
+        for key in self._written & atoms.keys():
+            value = atoms[key]
             if key in _SECRET_ATOMS:
                 atoms[key] = MARK
             elif isinstance(value, str):

@@ -234,3 +234,45 @@ def test_a_store_that_cannot_be_reached_is_an_attempt_retried_not_a_failed_run(s
     error = caught.value
     assert error.retryable and not error.permanent and not error.throttled
     assert "store of its rate limits" in error.message
+
+
+def test_holds_of_the_hubs_own_limiter_use_up_none_of_the_steps_attempts(
+    workspace, settings, fake_slack
+):
+    """Held back more times than a step has attempts, the step still gets all its attempts
+    at the app once its turn comes."""
+    from hub.engine.executor import execute
+    from hub.engine.models import Run
+    from hub.engine.runs import start_run
+    from tests.conftest import make_recipe
+
+    settings.RATE_LIMITS = {"slack.chat.postMessage": "1/minute"}
+    settings.ENGINE_MAX_ATTEMPTS = 3
+    fake = fake_slack
+    connection_for(workspace, "slack", fake.issue_token(), label="Acme Slack")
+    step = {
+        "key": "post",
+        "app": "slack",
+        "action": "send_message",
+        "connection": "Acme Slack",
+        "config": {"channel": fake.general, "text": "hi"},
+    }
+    recipe = make_recipe(workspace, [step])
+    assert execute(start_run(recipe, Run.Source.MANUAL, {}).id) == "succeeded"
+    run = start_run(recipe, Run.Source.MANUAL, {})
+    for _ in range(4):  # more holds than the three attempts
+        Run.objects.filter(pk=run.pk).update(resume_at=None)
+        assert execute(run.id) == "waiting"
+    held = list(run.steps.order_by("id"))
+    assert [r.attempt for r in held] == [1, 1, 1, 1]
+    assert all("waiting its turn" in r.error for r in held)
+
+    # Its turn comes, and the app fails twice: the third attempt still happens.
+    settings.RATE_LIMITS = {"slack.chat.postMessage": "1000/second"}
+    fake.fail_next("chat.postMessage", status=500, times=2)
+    for expected in ("waiting", "waiting", "succeeded"):
+        Run.objects.filter(pk=run.pk).update(resume_at=None)
+        assert execute(run.id) == expected
+    attempts = [r.attempt for r in run.steps.order_by("id")]
+    assert attempts == [1, 1, 1, 1, 1, 2, 3]
+    assert len(fake.calls("chat.postMessage")) == 4  # the first run's, two failures, the post

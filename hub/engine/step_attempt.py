@@ -93,7 +93,9 @@ def run_slot(
             finished_at=timezone.now(),
         )
     attempts = execution.history.get(index, [])
-    attempt = previous.attempt if resumed else len(attempts) + 1
+    # Holds of the hub's own rate limiter never reached the app: they keep the number of
+    # the attempt they held back, so they use up none of the step's attempts.
+    attempt = previous.attempt if resumed else sum(not held(r) for r in attempts) + 1
 
     limit = settings.ENGINE_STEP_TIMEOUT_SECONDS
     began = time.monotonic()
@@ -275,12 +277,25 @@ def _failed(
     else:
         delay = backoff_seconds(attempt, error.retry_after)
     note = Message(
-        gettext_noop("%(detail)s — trying again in %(seconds)s s"),
+        HELD if error.throttled else gettext_noop("%(detail)s — trying again in %(seconds)s s"),
         detail=message,
         seconds=f"{delay:.1f}",
     )
     step_record.close(execution, record, started, StepRun.Status.RETRYING, None, error=note)
     execution.park(timezone.now() + timedelta(seconds=delay))
+
+
+HELD = gettext_noop("%(detail)s — waiting its turn; trying again in %(seconds)s s")
+
+
+def held(record: StepRun) -> bool:
+    """A row of a call the hub's own rate limiter held back (see ``_failed``)."""
+    stored = record.error_message
+    return (
+        record.status == StepRun.Status.RETRYING
+        and isinstance(stored, dict)
+        and stored.get("text") == HELD
+    )
 
 
 def backoff_seconds(attempt: int, retry_after: float | None) -> float:

@@ -3,6 +3,8 @@ tests of steps (read for real, write previewed, then sent), publishing, and who 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -95,6 +97,36 @@ def test_an_empty_required_field_is_a_located_problem_that_links_to_it(
     assert "Published version 1" in html
     recipe.refresh_from_db()
     assert recipe.state == Recipe.State.ACTIVE
+
+
+def test_a_write_steps_preview_says_what_it_would_send_in_the_forms_words(
+    admin_client, workspace, fake_slack
+):
+    slack_connection(workspace, fake_slack)
+    recipe = new_recipe(admin_client)
+    key = add_step(admin_client, recipe)
+    save(admin_client, recipe, key, {"app": "slack", "action": "send_message"})
+    save(
+        admin_client,
+        recipe,
+        "send_message",
+        {
+            "app": "slack",
+            "action": "send_message",
+            "config.channel": fake_slack.general,
+            "label.config.channel": json.dumps({fake_slack.general: "#general"}),
+            "config.text": "Hello {{ run.recipe }}",
+        },
+    )
+    html = admin_client.post(
+        reverse("editor_test_step", args=[recipe.pk, "send_message"])
+    ).content.decode()
+    summary = html[html.index('class="data preview-summary"') : html.index("preview-exact")]
+    assert "<dt>Channel</dt><dd>#general</dd>" in summary  # the channel by its name
+    assert "<dd>Hello Untitled recipe</dd>" in summary  # the message after mapping
+    assert fake_slack.general not in summary
+    assert "Exactly what goes to Slack" in html and "chat.postMessage" in html
+    assert fake_slack.messages[fake_slack.general] == []
 
 
 def test_testing_a_write_step_previews_then_sends_for_real(admin_client, workspace, fake_slack):

@@ -26,6 +26,7 @@ from hub.engine import polling, schedule, secrets
 from hub.engine.intake import parse_data
 from hub.recipes import drafts, webhook_test
 from hub.web import editor_cards as cards
+from hub.web import preview_summary
 from hub.web.decorators import member_required
 from hub.web.editor_context import PAGE, draft_of, editable, editable_step
 from integrations.base import Context, IntegrationError, StopRun, WaitUntil
@@ -79,7 +80,8 @@ def test_step(request, pk: int, key: str):
     context = {"card": f"step-{key}", "test_url": reverse("editor_test_step", args=[pk, key])}
     context["effect"] = action.effect
     try:
-        data = sample_data(recipe, draft, index, drafts.samples(recipe))
+        known = drafts.samples(recipe)
+        data = sample_data(recipe, draft, index, known)
         config = mapping.render(step.get("config") or {}, data)
         config = secrets.reveal(step, config, recipe.workspace_id)
         ctx = Context(
@@ -100,6 +102,11 @@ def test_step(request, pk: int, key: str):
         elif action.preview is not None:
             with integration.errors():
                 context.update(result="preview", preview=action.preview(ctx))
+            sample = known.get(key)
+            context["summary"] = preview_summary.summary(
+                action.fields, config, (sample.choice_labels if sample else None) or {}
+            )
+            context["app_name"] = integration.name
         else:
             context.update(result="no_preview")
     except mapping.MappingError as error:

@@ -97,6 +97,10 @@ def test_a_new_user_builds_notion_to_slack_from_what_the_screens_say(
     who.click(page.locator("#step-send_message-test"))
     expect(page.locator("#step-send_message-result")).to_contain_text("Dark mode")
     who.check_axe("11-preview")
+    # The preview speaks the form's words: the channel by its name, the message as mapped.
+    summary = page.locator("#step-send_message-result .preview-summary")
+    expect(summary).to_contain_text("#product-launches")
+    expect(summary).to_contain_text("Dark mode")
     assert fake_slack.messages[launches] == []  # a preview sends nothing
     who.click(page.get_by_role("button", name="Send for real…"))
     who.click(page.get_by_role("button", name="Yes, send it for real"))

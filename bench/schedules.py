@@ -14,7 +14,11 @@ at the half, and the first is stopped and started again at two thirds.
 Afterwards it lists every due time each schedule had in the window (from the schedule
 itself, computed here with croniter, independently of the hub's code) and compares with the
 runs: **misses** (a due time without a run), **duplicates** (a due time with two), fire lag
-p50/p99/max (due time → the run's ``created_at``), and the CPU the schedulers used.
+p50/p99/max (due time → the run's ``created_at``, stamped just before its INSERT), the same
+to the moment its transaction committed (from the scheduler's "Fired …" log lines: from then
+on the run is there for everyone), and the CPU the schedulers used. Before that, one
+scheduler runs for ``--idle-seconds`` with no schedule due (the idle cost of waking every
+second).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -68,21 +73,30 @@ def mix(count: int, rng: random.Random) -> list[tuple[str, dict]]:
     return out
 
 
-def create(count: int, rng: random.Random):
-    """The workspace and its recipes, versions and trigger states, in bulk."""
-    from django.db import transaction
-    from django.utils import timezone
-
+def clear():
+    """The bench's workspace, emptied of the recipes and runs of an earlier sitting."""
     from hub.accounts.models import Workspace
-    from hub.engine import schedule
-    from hub.engine.models import Run, TriggerState
-    from hub.recipes.models import Recipe, RecipeVersion
+    from hub.engine.models import Run
+    from hub.recipes.models import Recipe
 
     workspace, _ = Workspace.objects.get_or_create(
         slug="bench-schedules", defaults={"name": "Bench schedules"}
     )
     Run.objects.filter(workspace=workspace).delete()
     Recipe.objects.filter(workspace=workspace).delete()
+    return workspace
+
+
+def create(count: int, rng: random.Random):
+    """The workspace and its recipes, versions and trigger states, in bulk."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from hub.engine import schedule
+    from hub.engine.models import TriggerState
+    from hub.recipes.models import Recipe, RecipeVersion
+
+    workspace = clear()
     now = timezone.now()
     schedules = mix(count, rng)
     with transaction.atomic():
@@ -165,7 +179,7 @@ def beat(name: str, env: dict, var: Path) -> subprocess.Popen:
         [
             "beat",
             "--loglevel",
-            "WARNING",
+            "INFO",
             "--scheduler",
             "hub.system.scheduler:HeartbeatScheduler",
             "--schedule",
@@ -190,34 +204,80 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
+FIRED = re.compile(
+    r"Fired (\d+) schedules due by \S+: prepared in \d+ ms; stamped (\S+), "
+    r"committed (\d+) ms later"
+)
+
+
+def commits(var: Path) -> dict[datetime, float]:
+    """From the schedulers' logs: each batch's created_at stamp → seconds until its commit."""
+    out = {}
+    for path in var.glob("scheduler*.log"):
+        for match in FIRED.finditer(path.read_text(errors="replace")):
+            out[datetime.fromisoformat(match[2])] = int(match[3]) / 1000
+    return out
+
+
+def idle(seconds: float, env: dict, var: Path) -> None:
+    """One scheduler with nothing due (no schedule in the window): its CPU while idle."""
+    from hub.engine.models import TriggerState
+
+    clear()
+    due = TriggerState.objects.filter(kind="schedule", next_fire_at__isnull=False)
+    if due.exists():
+        print(f"idle: skipped, {due.count():,} schedules in the database")
+        return
+    process = beat("idle-scheduler", env, var)
+    time.sleep(10)  # past start-up
+    before = cpu_seconds(process.pid)
+    time.sleep(seconds)
+    used = cpu_seconds(process.pid) - before
+    stop(process)
+    print(
+        f"idle scheduler (nothing due, waking every second): {used:.2f} s CPU over "
+        f"{seconds:g} s = {used / seconds * 100:.2f} % of one core"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schedules", type=int, default=10_000)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--idle-seconds", type=float, default=60)
     args = parser.parse_args()
     dbname = ensure_database()
 
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     from hub.engine.models import Run
     from hub.recipes.models import Recipe
 
     print(header(f"{args.schedules:,} schedules for {args.minutes:g} minutes"))
+    print(
+        f"ENGINE_TICK_SECONDS {settings.ENGINE_TICK_SECONDS:g}, ENGINE_SCHEDULE_LEAD_SECONDS "
+        f"{settings.ENGINE_SCHEDULE_LEAD_SECONDS:g}, workers {args.workers}"
+    )
     call_command("migrate", verbosity=0)
+    var = Path(os.environ.get("HUB_VAR_DIR") or ROOT / "var") / "bench-schedules"
+    var.mkdir(parents=True, exist_ok=True)
+    for old_log in var.glob("*.log"):
+        old_log.unlink()
+    env = {**os.environ, "HUB_VAR_DIR": str(var), "PYTHONPATH": str(ROOT)}
+    if args.idle_seconds:
+        idle(args.idle_seconds, env, var)
     started = time.perf_counter()
     workspace, created_at = create(args.schedules, random.Random(args.seed))
     print(
         f"created {args.schedules:,} published schedules in {time.perf_counter() - started:.0f} s"
     )
 
-    var = ROOT / "var" / "bench-schedules"
-    var.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HUB_VAR_DIR": str(var), "PYTHONPATH": str(ROOT)}
     workers = [
         start(
             f"worker{i}",
@@ -264,7 +324,8 @@ def main() -> None:
     # Due times in the window, less the last 10 s (a tick may still have been on its way).
     until = window_end - timedelta(seconds=10)
     fired = Counter()
-    lags = []
+    lags, committed_lags, unmatched = [], [], 0
+    commit_after = commits(var)
     runs = Run.objects.filter(workspace=workspace).values_list(
         "recipe_id", "trigger_data", "created_at"
     )
@@ -273,6 +334,10 @@ def main() -> None:
         fired[(recipe_id, due)] += 1
         if due <= until:
             lags.append((run_created - due).total_seconds())
+            if run_created in commit_after:
+                committed_lags.append(lags[-1] + commit_after[run_created])
+            else:
+                unmatched += 1
     expected = 0
     misses = 0
     for recipe_id, document in Recipe.objects.filter(workspace=workspace).values_list(
@@ -291,6 +356,12 @@ def main() -> None:
         print(
             f"fire lag (due → run created): p50 {statistics.median(lags) * 1000:.0f} ms, "
             f"p99 {percentile(lags, 0.99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms"
+        )
+    if committed_lags:
+        print(
+            f"fire lag (due → run committed): p50 {statistics.median(committed_lags) * 1000:.0f}"
+            f" ms, p99 {percentile(committed_lags, 0.99) * 1000:.0f} ms, max "
+            f"{max(committed_lags) * 1000:.0f} ms ({unmatched} runs without a log line)"
         )
     print(
         f"schedulers' CPU: {cpu_used:.1f} s over {args.minutes:g} min = "

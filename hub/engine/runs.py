@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -119,17 +120,23 @@ class PreparedRuns:
         self.source = source
         self.stamped_at = None  # the runs' created_at, once inserted
 
-    def insert(self) -> int:
-        """Insert the runs and their dedupe keys, stamped now, and enqueue them on commit. If
-        any key was used before, falls back to ``start_run`` one by one, which skips just
-        those. Returns how many runs were created."""
+    def insert(self, at: datetime | None = None) -> int:
+        """Insert the runs and their dedupe keys, stamped now — or ``at``, the moment the
+        caller commits them, when that is later (the schedule tick inserts ahead of a due time
+        and commits at it: the runs exist for everyone from then) — and enqueue them on
+        commit. If any key was used before, falls back to ``start_run`` one by one (at ``at``),
+        which skips just those. Returns how many runs were created."""
         if not self.starts:
             return 0
-        now = self.stamped_at = timezone.now()
+        now = self.stamped_at = max(at, timezone.now()) if at else timezone.now()
         deadline = now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS)
         run_column = _INSERT_KEYS.index("run_id")
         try:
             with transaction.atomic():
+                if at and connection.vendor == "postgresql":
+                    # Foreign keys checked now, not in the commit at the due time.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 ids = _INSERT_RUNS.insert(
                     self.rows, {"created_at": now, "enqueued_at": now, "deadline": deadline}
                 )
@@ -141,6 +148,8 @@ class PreparedRuns:
                 _INSERT_KEYS.insert(keys, {"created_at": now})
                 enqueue_many(ids)
         except IntegrityError:
+            if at:
+                time.sleep(max(0.0, (at - timezone.now()).total_seconds()))
             started = (
                 start_run(recipe, self.source, data, dedupe_key=key)
                 for recipe, data, key in self.starts

@@ -153,11 +153,11 @@ def tick(now: datetime | None = None, *, lead: float = 0.0) -> int:
 
     With ``lead`` (the scheduler process, on PostgreSQL) a due time that is at most that
     many seconds ahead is prepared before it comes — rows locked, following due times
-    computed and written, run rows built — and the runs are inserted when it arrives: a
-    burst of thousands of schedules sharing a minute costs its preparation before the
-    minute, not after it. The rows stay locked until the commit, so a second scheduler
-    skips them; if this one dies meanwhile, the transaction rolls back and the schedules
-    are still due."""
+    computed and written, runs inserted stamped with the due time — and the transaction
+    commits when it arrives, which is when the runs exist for everyone: a burst of
+    thousands of schedules sharing a minute costs its work before the minute, not after.
+    The rows stay locked until the commit, so a second scheduler skips them; if this one
+    dies meanwhile, the transaction rolls back and the schedules are still due."""
     from hub.engine.runs import PreparedRuns
 
     started = timezone.now()
@@ -205,16 +205,21 @@ def tick(now: datetime | None = None, *, lead: float = 0.0) -> int:
                 for state_id, recipe_id, due_at, following, config in won
             ],
         )
-        prepare_seconds = (timezone.now() - started).total_seconds()
-        if fire_at > now:
-            _lead.prepared(len(due), prepare_seconds)
-            _wait_until(fire_at)
         moments = {}
         transaction.on_commit(lambda: moments.setdefault("committed", timezone.now()))
-        fired = prepared.insert()
+        if fire_at <= now:
+            prepare_seconds = (timezone.now() - started).total_seconds()
+            fired = prepared.insert()
+        else:
+            # Inserted ahead too, stamped with the due time; committed at it, from when the
+            # runs exist for everyone (workers included).
+            fired = prepared.insert(at=fire_at)
+            prepare_seconds = (timezone.now() - started).total_seconds()
+            _lead.prepared(len(due), prepare_seconds)
+            _wait_until(fire_at)
     if fired and "committed" in moments:  # (not yet, inside a caller's transaction)
-        # The runs' created_at is stamped before the INSERT; they are there for everyone
-        # once committed. bench/schedules.py reads this line for the commit's share of the lag.
+        # The runs are there for everyone once committed, which may be after their
+        # created_at stamp; bench/schedules.py reads this line for that share of the lag.
         log.info(
             "Fired %d schedules due by %s: prepared in %.0f ms; stamped %s, committed %.0f ms "
             "later",

@@ -39,7 +39,7 @@ ENGINE_WAIT_ENQUEUE_SECONDS = int(env("ENGINE_WAIT_ENQUEUE_SECONDS", "300"))
 ENGINE_TICK_SECONDS = float(env("ENGINE_TICK_SECONDS", "1"))
 # It wakes this long before a schedule's due time to prepare the runs, and inserts them at the
 # due time itself (PostgreSQL; docs/engine.md, "Scheduling").
-ENGINE_SCHEDULE_LEAD_SECONDS = float(env("ENGINE_SCHEDULE_LEAD_SECONDS", "2"))
+ENGINE_SCHEDULE_LEAD_SECONDS = float(env("ENGINE_SCHEDULE_LEAD_SECONDS", "5"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))

@@ -120,7 +120,7 @@ class _Lead:
 _lead = _Lead()
 # However slow the preparation, the rows of a due time are not locked longer before it (and
 # the scheduler's heartbeat, which waits meanwhile, stays well inside its 35 s).
-MAX_LEAD_SECONDS = 10.0
+MAX_LEAD_SECONDS = 20.0
 
 
 def lead_seconds() -> float:

@@ -213,6 +213,43 @@ FIRED = re.compile(
 )
 
 
+FIRED_LINE = re.compile(
+    r"^(\S+ \S+) INFO hub\.engine\.scheduler: Fired (\d+) schedules due by (\S+): prepared in "
+    r"(\d+) ms; stamped (\S+), committed (\d+) ms later",
+    re.MULTILINE,
+)
+
+
+def fires(var: Path) -> None:
+    """Each fire of the sitting from the schedulers' logs, and which ones committed over a
+    second after their due time (with how long their preparation took)."""
+    rows = []
+    for path in sorted(var.glob("scheduler*.log")):
+        for match in FIRED_LINE.finditer(path.read_text(errors="replace")):
+            due, stamp = datetime.fromisoformat(match[3]), datetime.fromisoformat(match[5])
+            lag = (stamp - due).total_seconds() + int(match[6]) / 1000
+            rows.append((due, path.stem, int(match[2]), int(match[4]), lag))
+    rows.sort()
+    late = [row for row in rows if row[4] > 1]
+    runs = sum(row[2] for row in rows)
+    print(
+        f"fires: {len(rows)} ({runs:,} runs); committed over 1 s after the due time: "
+        f"{len(late)} fires, {sum(row[2] for row in late):,} runs"
+    )
+    for due, name, count, prepared, lag in late:
+        print(
+            f"  {due:%H:%M:%S} {name}: {count:,} runs, prepared in {prepared:,} ms, "
+            f"committed {lag * 1000:,.0f} ms after the due time"
+        )
+    bursts = [row for row in rows if row[2] >= 2000]
+    if bursts:
+        lags = sorted(row[4] for row in bursts)
+        print(
+            f"  fires of 2,000 runs or more: {len(bursts)}, committed "
+            f"{lags[0] * 1000:,.0f} to {lags[-1] * 1000:,.0f} ms after their due time"
+        )
+
+
 def commits(var: Path) -> dict[datetime, float]:
     """From the schedulers' logs: each batch's created_at stamp → seconds until its commit."""
     out = {}
@@ -249,7 +286,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument(
+        "--fires", action="store_true", help="only list the fires in the last sitting's logs"
+    )
     args = parser.parse_args()
+    if args.fires:
+        fires(Path(os.environ.get("HUB_VAR_DIR") or ROOT / "var") / "bench-schedules")
+        return
     dbname = ensure_database()
 
     import django
@@ -373,6 +416,7 @@ def main() -> None:
         f"schedulers' CPU: {cpu_used:.1f} s over {args.minutes:g} min = "
         f"{cpu_used / (args.minutes * 60) * 100:.1f} % of one core"
     )
+    fires(var)
     print(f"(database {dbname}; logs in {var})")
 
 

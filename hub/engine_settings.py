@@ -37,6 +37,9 @@ ENGINE_DEDUPE_DAYS = int(env("ENGINE_DEDUPE_DAYS", "400"))
 ENGINE_WAIT_ENQUEUE_SECONDS = int(env("ENGINE_WAIT_ENQUEUE_SECONDS", "300"))
 # The scheduler (beat) runs the schedule tick itself this often (hub/system/scheduler.py).
 ENGINE_TICK_SECONDS = float(env("ENGINE_TICK_SECONDS", "1"))
+# It wakes this long before a schedule's due time to prepare the runs, and inserts them at the
+# due time itself (PostgreSQL; docs/engine.md, "Scheduling").
+ENGINE_SCHEDULE_LEAD_SECONDS = float(env("ENGINE_SCHEDULE_LEAD_SECONDS", "5"))
 ENGINE_SWEEP_SECONDS = int(env("ENGINE_SWEEP_SECONDS", "30"))
 # A queued run whose message has not been picked up for this long is sent again.
 ENGINE_SWEEP_GRACE_SECONDS = int(env("ENGINE_SWEEP_GRACE_SECONDS", "120"))

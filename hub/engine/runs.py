@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.engine.compiled_sql import RowInsert
+from hub.engine.compiled_sql import BatchInsert, RowInsert
 from hub.engine.dispatch import enqueue, enqueue_many
 from hub.engine.messages import Message, gettext_noop
 from hub.engine.models import DedupeKey, Run, StepOutput, StepRun
@@ -25,6 +26,8 @@ class RunError(ValueError):
 CANCELLED = Message(gettext_noop("Cancelled."))
 # Every run is inserted by this one statement, built once (the intake's cost: compiled_sql).
 _INSERT_RUN = RowInsert(Run)
+_INSERT_RUNS = BatchInsert(Run)
+_INSERT_KEYS = BatchInsert(DedupeKey)
 
 
 def _new_run(recipe, version, source, data, key, now, *, user=None, replay_of=None) -> dict:
@@ -88,30 +91,77 @@ def start_run(
     return run
 
 
+# The columns of a batch of runs that take the moment they are inserted.
+_STAMPED = ("created_at", "enqueued_at", "deadline")
+
+
+class PreparedRuns:
+    """Many keyed runs — ``(recipe, data, dedupe_key)`` each, of published recipes — built
+    ahead, as ``start_run`` would insert them, and inserted by ``insert`` in a few multi-row
+    INSERTs: the schedule tick prepares the runs of a due time before it comes and inserts
+    them at it, so the insert is all that is left at the due time."""
+
+    def __init__(self, source: str, starts: list[tuple[Any, Any, str]]):
+        self.starts = starts
+        placeholder = timezone.now()
+        self.rows = [
+            _INSERT_RUNS.prepare(
+                _new_run(recipe, recipe.current_version, source, data, key, placeholder),
+                late=_STAMPED,
+            )
+            for recipe, data, key in starts
+        ]
+        self.keys = [
+            _INSERT_KEYS.prepare(
+                {"recipe_id": recipe.pk, "key": key}, late=("run_id", "created_at")
+            )
+            for recipe, _data, key in starts
+        ]
+        self.source = source
+        self.stamped_at = None  # the runs' created_at, once inserted
+
+    def insert(self, at: datetime | None = None) -> int:
+        """Insert the runs and their dedupe keys, stamped now — or ``at``, the moment the
+        caller commits them, when that is later (the schedule tick inserts ahead of a due time
+        and commits at it: the runs exist for everyone from then) — and enqueue them on
+        commit. If any key was used before, falls back to ``start_run`` one by one (at ``at``),
+        which skips just those. Returns how many runs were created."""
+        if not self.starts:
+            return 0
+        now = self.stamped_at = max(at, timezone.now()) if at else timezone.now()
+        deadline = now + timedelta(seconds=settings.ENGINE_RUN_TIMEOUT_SECONDS)
+        run_column = _INSERT_KEYS.index("run_id")
+        try:
+            with transaction.atomic():
+                if at and connection.vendor == "postgresql":
+                    # Foreign keys checked now, not in the commit at the due time.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                ids = _INSERT_RUNS.insert(
+                    self.rows, {"created_at": now, "enqueued_at": now, "deadline": deadline}
+                )
+                keys = []
+                for row, run_id in zip(self.keys, ids, strict=True):
+                    row = list(row)
+                    row[run_column] = run_id
+                    keys.append(row)
+                _INSERT_KEYS.insert(keys, {"created_at": now})
+                enqueue_many(ids)
+        except IntegrityError:
+            if at:
+                time.sleep(max(0.0, (at - timezone.now()).total_seconds()))
+            started = (
+                start_run(recipe, self.source, data, dedupe_key=key)
+                for recipe, data, key in self.starts
+            )
+            return sum(run is not None for run in started)
+        return len(ids)
+
+
 def start_runs(source: str, starts: list[tuple[Any, Any, str]]) -> int:
-    """Many keyed runs at once — ``(recipe, data, dedupe_key)`` each, of published recipes —
-    as ``start_run`` would insert them, in two INSERTs instead of two per run: the schedule
-    tick fires hundreds of schedules that share a due time. If any key was used before, the
-    batch falls back to ``start_run`` one by one, which skips just those. Returns how many
-    runs were created."""
-    if not starts:
-        return 0
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            runs = Run.objects.bulk_create(
-                Run(**_new_run(recipe, recipe.current_version, source, data, key, now))
-                for recipe, data, key in starts
-            )
-            DedupeKey.objects.bulk_create(
-                DedupeKey(recipe_id=run.recipe_id, key=run.dedupe_key, run=run, created_at=now)
-                for run in runs
-            )
-            enqueue_many([run.id for run in runs])
-    except IntegrityError:
-        started = (start_run(recipe, source, data, dedupe_key=key) for recipe, data, key in starts)
-        return sum(run is not None for run in started)
-    return len(runs)
+    """Many keyed runs at once (see ``PreparedRuns``), inserted now. Returns how many runs
+    were created."""
+    return PreparedRuns(source, starts).insert()
 
 
 def cancel(run: Run) -> bool:

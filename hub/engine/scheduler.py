@@ -19,9 +19,12 @@ message limit, see ``dispatch.wait_enqueue_seconds``) once their resume time is 
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
@@ -33,6 +36,8 @@ from hub.engine.models import Run, TriggerState
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# A due time prepared ahead (``lead``) is prepared whole, up to this many schedules.
+LEAD_BATCH = 10_000
 
 
 def _recipes():
@@ -68,30 +73,106 @@ def sync_trigger(recipe, now: datetime | None = None) -> TriggerState | None:
     return state
 
 
-def _due(now: datetime):
+def next_due() -> datetime | None:
+    """The earliest due time of any schedule: one step along the ``next_fire_at`` index,
+    cheap enough to ask every second, so the scheduler can wake at the due time itself."""
+    return (
+        TriggerState.objects.filter(kind="schedule", next_fire_at__isnull=False)
+        .order_by("next_fire_at")
+        .values_list("next_fire_at", flat=True)
+        .first()
+    )
+
+
+def _due(until: datetime, limit: int):
     query = TriggerState.objects.filter(
         kind="schedule",
-        next_fire_at__lte=now,
+        next_fire_at__lte=until,
         recipe__state=_recipes().State.ACTIVE,
         recipe__current_version__isnull=False,
     ).order_by("next_fire_at")
     if connection.features.has_select_for_update_skip_locked:
         query = query.select_for_update(skip_locked=True, of=("self",))
-    return list(query.values_list("id", "recipe_id", "next_fire_at")[:BATCH])
+    return list(query.values_list("id", "recipe_id", "next_fire_at")[:limit])
 
 
-def tick(now: datetime | None = None) -> int:
-    """Fire what is due (one batch); returns how many runs were created."""
-    from hub.engine.runs import start_runs
+class _Lead:
+    """How far ahead of a due time the scheduler starts preparing it: the configured lead,
+    or longer when the last preparation took more than half of it (a bigger burst, a busier
+    machine) — long enough that the next one is ready in time."""
 
-    now = now or timezone.now()
+    def __init__(self):
+        self.per_schedule = 0.0
+        self.largest = 0
+
+    def prepared(self, count: int, seconds: float) -> None:
+        if count:
+            self.per_schedule = seconds / count
+            self.largest = max(self.largest, count)
+
+    def seconds(self, configured: float) -> float:
+        if configured <= 0:
+            return 0.0
+        needed = 2 * self.per_schedule * self.largest
+        return min(max(configured, needed), MAX_LEAD_SECONDS)
+
+
+_lead = _Lead()
+# However slow the preparation, the rows of a due time are not locked longer before it (and
+# the scheduler's heartbeat, which waits meanwhile, stays well inside its 35 s).
+MAX_LEAD_SECONDS = 20.0
+
+
+def lead_seconds() -> float:
+    """The lead the scheduler process uses now (``ENGINE_SCHEDULE_LEAD_SECONDS`` or more)."""
+    if not connection.features.has_select_for_update_skip_locked:
+        # SQLite: a transaction held open until the due time would hold the one write lock.
+        return 0.0
+    return _lead.seconds(settings.ENGINE_SCHEDULE_LEAD_SECONDS)
+
+
+def _fire_at(now: datetime, lead: float) -> datetime:
+    """The moment this tick fires at: now, or — when the earliest due time is at most
+    ``lead`` seconds ahead — that due time, so the batch is ready before it comes."""
+    if lead <= 0:
+        return now
+    earliest = next_due()
+    if earliest is not None and now < earliest <= now + timedelta(seconds=lead):
+        return earliest
+    return now
+
+
+def _wait_until(moment: datetime) -> None:
+    ahead = (moment - timezone.now()).total_seconds()
+    if ahead > 0:
+        time.sleep(ahead)
+
+
+def tick(now: datetime | None = None, *, lead: float = 0.0) -> int:
+    """Fire what is due (one batch); returns how many runs were created.
+
+    With ``lead`` (the scheduler process, on PostgreSQL) a due time that is at most that
+    many seconds ahead is prepared before it comes — rows locked, following due times
+    computed and written, runs inserted stamped with the due time — and the transaction
+    commits when it arrives, which is when the runs exist for everyone: a burst of
+    thousands of schedules sharing a minute costs its work before the minute, not after.
+    The rows stay locked until the commit, so a second scheduler skips them; if this one
+    dies meanwhile, the transaction rolls back and the schedules are still due."""
+    from hub.engine.runs import PreparedRuns
+
+    started = timezone.now()
+    now = now or started
+    fire_at = _fire_at(now, lead)
+    limit = LEAD_BATCH if fire_at > now else BATCH
     with transaction.atomic():
-        due = _due(now)
+        due = _due(fire_at, limit)
         recipes = (
             _recipes()
             .objects.select_related("current_version", "workspace")
             .in_bulk([recipe_id for _, recipe_id, _ in due])
         )
+        # Schedules sharing a config share their following due time: computed once each.
+        following_of: dict[tuple[str, datetime], datetime | None] = {}
         moves = []
         for state_id, recipe_id, due_at in due:
             recipe = recipes[recipe_id]
@@ -99,38 +180,71 @@ def tick(now: datetime | None = None) -> int:
             config = schedule.with_zone(
                 version.trigger.get("config") or {}, version.timezone or recipe.workspace.timezone
             )
-            try:
-                following = schedule.next_fire(config, max(now, due_at))
-            except schedule.ScheduleError as error:
-                log.error("Recipe %s: bad schedule: %s", recipe_id, error)
-                following = None
-            moves.append((state_id, recipe_id, due_at, following, config))
-        starts = [
-            (
-                recipes[recipe_id],
-                {
-                    "scheduled_at": due_at.isoformat(),
-                    "fired_at": now.isoformat(),
-                    "timezone": config["timezone"],
-                },
-                f"schedule:{recipe_id}:{due_at.isoformat()}",
-            )
-            for state_id, recipe_id, due_at, following, config in _advance(moves, now)
-        ]
-        return start_runs(Run.Source.SCHEDULE, starts)
+            after = max(fire_at, due_at)
+            key = (json.dumps(config, sort_keys=True), after)
+            if key not in following_of:
+                try:
+                    following_of[key] = schedule.next_fire(config, after)
+                except schedule.ScheduleError as error:
+                    log.error("Recipe %s: bad schedule: %s", recipe_id, error)
+                    following_of[key] = None
+            moves.append((state_id, recipe_id, due_at, following_of[key], config))
+        won = _advance(moves, fire_at)
+        prepared = PreparedRuns(
+            Run.Source.SCHEDULE,
+            [
+                (
+                    recipes[recipe_id],
+                    {
+                        "scheduled_at": due_at.isoformat(),
+                        "fired_at": fire_at.isoformat(),
+                        "timezone": config["timezone"],
+                    },
+                    f"schedule:{recipe_id}:{due_at.isoformat()}",
+                )
+                for state_id, recipe_id, due_at, following, config in won
+            ],
+        )
+        moments = {}
+        transaction.on_commit(lambda: moments.setdefault("committed", timezone.now()))
+        if fire_at <= now:
+            prepare_seconds = (timezone.now() - started).total_seconds()
+            fired = prepared.insert()
+        else:
+            # Inserted ahead too, stamped with the due time; committed at it, from when the
+            # runs exist for everyone (workers included).
+            fired = prepared.insert(at=fire_at)
+            prepare_seconds = (timezone.now() - started).total_seconds()
+            _lead.prepared(len(due), prepare_seconds)
+            _wait_until(fire_at)
+    if fired and "committed" in moments:  # (not yet, inside a caller's transaction)
+        # The runs are there for everyone once committed, which may be after their
+        # created_at stamp; bench/schedules.py reads this line for that share of the lag.
+        log.info(
+            "Fired %d schedules due by %s: prepared in %.0f ms; stamped %s, committed %.0f ms "
+            "later",
+            fired,
+            fire_at.isoformat(),
+            prepare_seconds * 1000,
+            prepared.stamped_at.isoformat(),
+            (moments["committed"] - prepared.stamped_at).total_seconds() * 1000,
+        )
+    return fired
 
 
 # At most this many batches of due schedules per tick (each batch is BATCH).
 MAX_BATCHES = 50
 
 
-def tick_until_done() -> int:
+def tick_until_done(*, lead: bool = False) -> int:
     """One whole tick: fire every due schedule (batch after batch, bounded so a tick never
     starves the scheduler's other work), wake near parked waits, send due polls of app
-    triggers as their own tasks. Returns the runs created."""
+    triggers as their own tasks. Returns the runs created. ``lead`` (the scheduler
+    process): prepare a due time that is ``lead_seconds()`` ahead, see ``tick``."""
+    lead = lead_seconds() if lead else 0.0
     fired = 0
     for _ in range(MAX_BATCHES):
-        batch = tick()
+        batch = tick(lead=lead)
         fired += batch
         if batch < BATCH:
             break
@@ -141,16 +255,21 @@ def tick_until_done() -> int:
 
 def _advance(moves: list, now: datetime) -> list:
     """Move each due state to its following due time with a compare-and-set (``WHERE
-    next_fire_at = <due>``), in one UPDATE for the batch; returns the moves that won. The
-    rows are locked by this tick (SKIP LOCKED; IMMEDIATE on SQLite) so all normally win; if
-    one did not, each is tried alone to find who got there first."""
+    next_fire_at = <due>``), in one UPDATE for the batch, one CASE arm per distinct
+    (due, following) pair — a burst of a thousand every-minute schedules is one arm;
+    returns the moves that won. The rows are locked by this tick (SKIP LOCKED; IMMEDIATE on
+    SQLite) so all normally win; if one did not, each is tried alone to find who got there
+    first."""
     if not moves:
         return []
+    groups: dict[tuple[datetime, datetime | None], list[int]] = {}
+    for state_id, _recipe, due_at, then, _config in moves:
+        groups.setdefault((due_at, then), []).append(state_id)
     won = Q()
     following = []
-    for state_id, _recipe, due_at, then, _config in moves:
-        won |= Q(id=state_id, next_fire_at=due_at)
-        following.append(When(id=state_id, then=Value(then)))
+    for (due_at, then), ids in groups.items():
+        won |= Q(id__in=ids, next_fire_at=due_at)
+        following.append(When(id__in=ids, then=Value(then)))
     changed = TriggerState.objects.filter(won).update(
         next_fire_at=Case(*following, output_field=DateTimeField()), last_fired_at=now
     )

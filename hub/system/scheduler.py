@@ -6,8 +6,13 @@ runs would otherwise hold the tick back behind them, and schedules would fire la
 when the hub is busiest. Each tick fires what is due in batches until none is left (bounded,
 so one tick never starves beat's other entries), then sends parked waits that are near and
 the due polls of app triggers.
+
+Beat wakes for the tick every ``ENGINE_TICK_SECONDS`` and also ``ENGINE_SCHEDULE_LEAD_SECONDS``
+(or longer, when preparing took long) before the next schedule's due time (one index
+lookup after each tick), so a due time is
+prepared ahead and fired at its time rather than up to a tick late.
 Two schedulers may run at once: the tick's SKIP LOCKED and compare-and-set split the work
-(docs/engine.md, "Schedules").
+(docs/engine.md, "Scheduling").
 """
 
 import logging
@@ -16,13 +21,14 @@ import time
 
 from celery.beat import PersistentScheduler
 from django.conf import settings
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
 
 class HeartbeatScheduler(PersistentScheduler):
     _last_beat = 0.0
-    _last_tick = 0.0
+    _next_tick = 0.0
 
     def tick(self, *args, **kwargs):
         now = time.monotonic()
@@ -34,12 +40,13 @@ class HeartbeatScheduler(PersistentScheduler):
                 self._last_beat = now
             except Exception:
                 log.exception("Could not record the scheduler heartbeat")
-        if now - self._last_tick >= settings.ENGINE_TICK_SECONDS:
-            self._last_tick = now
+        if now >= self._next_tick:
+            self._next_tick = now + settings.ENGINE_TICK_SECONDS
             try:
                 from hub.engine.scheduler import tick_until_done
 
-                tick_until_done()
+                tick_until_done(lead=True)
+                self._next_tick = min(self._next_tick, self._wake_for_next_due())
             except Exception:
                 # The database may be restarting; the next tick tries again.
                 log.exception("The schedule tick failed")
@@ -49,4 +56,23 @@ class HeartbeatScheduler(PersistentScheduler):
                 close_old_connections()
         interval = super().tick(*args, **kwargs)
         # Wake up in time for the next tick and heartbeat even when no entry is due sooner.
-        return min(interval, settings.HEARTBEAT_SECONDS, settings.ENGINE_TICK_SECONDS)
+        until_tick = max(0.0, self._next_tick - time.monotonic())
+        return min(interval, settings.HEARTBEAT_SECONDS, until_tick)
+
+    def _wake_for_next_due(self) -> float:
+        """The monotonic moment to tick again for the next schedule: its lead before the due
+        time; at the due time when that lead has begun (another scheduler holds it); never
+        sooner than that, so a due time nobody can fire does not spin the loop."""
+        from hub.engine.scheduler import lead_seconds, next_due
+
+        due = next_due()
+        if due is None:
+            return float("inf")
+        now = timezone.now()
+        ahead = (due - now).total_seconds()
+        lead = lead_seconds()
+        if ahead > lead:
+            return time.monotonic() + ahead - lead
+        if ahead > 0:
+            return time.monotonic() + ahead
+        return float("inf")

@@ -114,3 +114,27 @@ def openai_fake(settings, workspace):
     provider_connection(workspace, "openai", fake)
     yield fake
     fake.stop()
+
+
+def recorded_call(workspace, dollars, recipe=None, at=None, **fields):
+    """A call recorded the way the hub records one (with the month's running totals) that
+    cost ``dollars`` (None: price unknown); returns the call and the totals after it."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from hub.llm import spend
+    from hub.llm.models import LLMCall
+
+    call = LLMCall(
+        workspace=workspace,
+        recipe=recipe,
+        provider="openai",
+        model_requested=fields.pop("model", "gpt-4o-mini"),
+        operation="ask",
+        status=LLMCall.Status.OK,
+        cost=None if dollars is None else Decimal(dollars),
+        created_at=at or timezone.now(),
+        **fields,
+    )
+    return call, spend.save_call(call)

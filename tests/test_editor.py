@@ -99,28 +99,33 @@ def test_an_empty_required_field_is_a_located_problem_that_links_to_it(
     assert recipe.state == Recipe.State.ACTIVE
 
 
+def slack_message_step(client, workspace, fake_slack, **posted) -> tuple[Recipe, str]:
+    """A draft with one Slack "send a message" step to #general saying "Hello {{ run.recipe
+    }}"; returns the recipe and the step's Test URL."""
+    slack_connection(workspace, fake_slack)
+    recipe = new_recipe(client)
+    key = add_step(client, recipe)
+    save(client, recipe, key, {"app": "slack", "action": "send_message"})
+    fields = {
+        "app": "slack",
+        "action": "send_message",
+        "config.channel": fake_slack.general,
+        "config.text": "Hello {{ run.recipe }}",
+    }
+    save(client, recipe, "send_message", {**fields, **posted})
+    return recipe, reverse("editor_test_step", args=[recipe.pk, "send_message"])
+
+
 def test_a_write_steps_preview_says_what_it_would_send_in_the_forms_words(
     admin_client, workspace, fake_slack
 ):
-    slack_connection(workspace, fake_slack)
-    recipe = new_recipe(admin_client)
-    key = add_step(admin_client, recipe)
-    save(admin_client, recipe, key, {"app": "slack", "action": "send_message"})
-    save(
+    _recipe, url = slack_message_step(
         admin_client,
-        recipe,
-        "send_message",
-        {
-            "app": "slack",
-            "action": "send_message",
-            "config.channel": fake_slack.general,
-            "label.config.channel": json.dumps({fake_slack.general: "#general"}),
-            "config.text": "Hello {{ run.recipe }}",
-        },
+        workspace,
+        fake_slack,
+        **{"label.config.channel": json.dumps({fake_slack.general: "#general"})},
     )
-    html = admin_client.post(
-        reverse("editor_test_step", args=[recipe.pk, "send_message"])
-    ).content.decode()
+    html = admin_client.post(url).content.decode()
     summary = html[html.index('class="data preview-summary"') : html.index("preview-exact")]
     assert "<dt>Channel</dt><dd>#general</dd>" in summary  # the channel by its name
     assert "<dd>Hello Untitled recipe</dd>" in summary  # the message after mapping
@@ -130,22 +135,7 @@ def test_a_write_steps_preview_says_what_it_would_send_in_the_forms_words(
 
 
 def test_testing_a_write_step_previews_then_sends_for_real(admin_client, workspace, fake_slack):
-    slack_connection(workspace, fake_slack)
-    recipe = new_recipe(admin_client)
-    key = add_step(admin_client, recipe)
-    save(admin_client, recipe, key, {"app": "slack", "action": "send_message"})
-    save(
-        admin_client,
-        recipe,
-        "send_message",
-        {
-            "app": "slack",
-            "action": "send_message",
-            "config.channel": fake_slack.general,
-            "config.text": "Hello {{ run.recipe }}",
-        },
-    )
-    url = reverse("editor_test_step", args=[recipe.pk, "send_message"])
+    recipe, url = slack_message_step(admin_client, workspace, fake_slack)
     html = admin_client.post(url).content.decode()
     assert "Nothing was sent" in html
     assert "Hello Untitled recipe" in html  # the text after mapping

@@ -16,28 +16,15 @@ from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
 from hub.llm import budgets, months
-from hub.llm import spend as totals
-from hub.llm.models import Budget, BudgetAlert, LLMCall
-from tests.llm_support import EMAIL, llm_recipe, openai_fake  # noqa: F401
+from hub.llm.models import Budget, BudgetAlert
+from tests.llm_support import EMAIL, llm_recipe, openai_fake, recorded_call  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def spend(workspace, dollars, recipe=None, at=None):
-    """A recorded call that cost ``dollars`` (as a price table would have priced it), with
-    the month's totals as the hub keeps them."""
-    call = LLMCall(
-        workspace=workspace,
-        recipe=recipe,
-        provider="openai",
-        model_requested="gpt-4o-mini",
-        operation="ask",
-        status=LLMCall.Status.OK,
-        cost=Decimal(dollars),
-        created_at=at or timezone.now(),
-    )
-    totals.save_call(call)
-    return call
+    """A recorded call that cost ``dollars`` (as a price table would have priced it)."""
+    return recorded_call(workspace, dollars, recipe, at)[0]
 
 
 def test_admins_are_warned_at_80_and_90_percent_once_a_month(workspace, admin_user):

@@ -3,37 +3,19 @@ run page's AI steps."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from django.utils import timezone
 
 from hub.engine.executor import execute
 from hub.engine.models import Run
 from hub.engine.runs import start_run
-from hub.llm import spend
 from hub.llm.models import LLMCall
-from tests.llm_support import EMAIL, llm_recipe, openai_fake  # noqa: F401
+from tests.llm_support import EMAIL, llm_recipe, openai_fake, recorded_call  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def call(workspace, model="gpt-4o-mini", cost="0.0123", **fields):
-    """A call recorded the way the hub records one (with the month's totals)."""
-    made = LLMCall(
-        workspace=workspace,
-        provider="openai",
-        model_requested=model,
-        operation="ask",
-        status=LLMCall.Status.OK,
-        cost=None if cost is None else Decimal(cost),
-        input_uncached=100,
-        output=20,
-        created_at=timezone.now(),
-        **fields,
-    )
-    spend.save_call(made)
-    return made
+    return recorded_call(workspace, cost, model=model, input_uncached=100, output=20, **fields)[0]
 
 
 def test_usage_page_shows_spend_models_and_unknown_prices(workspace, admin_client):

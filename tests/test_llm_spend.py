@@ -19,22 +19,12 @@ from hub.llm.models import LLMCall, ModelPrice, MonthlySpend
 from hub.recipes.models import Recipe
 from integrations.llm import hooks
 from integrations.llm.usage import Usage
+from tests.llm_support import recorded_call
 
 pytestmark = pytest.mark.django_db
 
 
-def record(workspace, dollars, recipe=None, at=None):
-    call = LLMCall(
-        workspace=workspace,
-        recipe=recipe,
-        provider="openai",
-        model_requested="gpt-4o-mini",
-        operation="ask",
-        status=LLMCall.Status.OK,
-        cost=None if dollars is None else Decimal(dollars),
-        created_at=at or timezone.now(),
-    )
-    return call, spend.save_call(call)
+record = recorded_call
 
 
 def test_each_call_adds_to_the_workspace_and_its_recipe(workspace):

@@ -185,19 +185,10 @@ def test_a_step_over_the_limit_is_rescheduled_like_a_429(workspace, settings, fa
     from hub.engine.executor import execute
     from hub.engine.models import Run
     from hub.engine.runs import start_run
-    from tests.conftest import make_recipe
 
     settings.RATE_LIMITS = {"slack.chat.postMessage": "1/minute"}
     fake = fake_slack
-    connection_for(workspace, "slack", fake.issue_token(), label="Acme Slack")
-    step = {
-        "key": "post",
-        "app": "slack",
-        "action": "send_message",
-        "connection": "Acme Slack",
-        "config": {"channel": fake.general, "text": "hi"},
-    }
-    recipe = make_recipe(workspace, [step])
+    recipe = slack_post_recipe(workspace, fake)
     first = start_run(recipe, Run.Source.MANUAL, {})
     assert execute(first.id) == "succeeded"
     second = start_run(recipe, Run.Source.MANUAL, {})
@@ -244,20 +235,11 @@ def test_holds_of_the_hubs_own_limiter_use_up_none_of_the_steps_attempts(
     from hub.engine.executor import execute
     from hub.engine.models import Run
     from hub.engine.runs import start_run
-    from tests.conftest import make_recipe
 
     settings.RATE_LIMITS = {"slack.chat.postMessage": "1/minute"}
     settings.ENGINE_MAX_ATTEMPTS = 3
     fake = fake_slack
-    connection_for(workspace, "slack", fake.issue_token(), label="Acme Slack")
-    step = {
-        "key": "post",
-        "app": "slack",
-        "action": "send_message",
-        "connection": "Acme Slack",
-        "config": {"channel": fake.general, "text": "hi"},
-    }
-    recipe = make_recipe(workspace, [step])
+    recipe = slack_post_recipe(workspace, fake)
     assert execute(start_run(recipe, Run.Source.MANUAL, {}).id) == "succeeded"
     run = start_run(recipe, Run.Source.MANUAL, {})
     for _ in range(4):  # more holds than the three attempts
@@ -276,3 +258,18 @@ def test_holds_of_the_hubs_own_limiter_use_up_none_of_the_steps_attempts(
     attempts = [r.attempt for r in run.steps.order_by("id")]
     assert attempts == [1, 1, 1, 1, 1, 2, 3]
     assert len(fake.calls("chat.postMessage")) == 4  # the first run's, two failures, the post
+
+
+def slack_post_recipe(workspace, fake):
+    """A published recipe of one step posting "hi" to the fake's #general."""
+    from tests.conftest import make_recipe
+
+    connection_for(workspace, "slack", fake.issue_token(), label="Acme Slack")
+    step = {
+        "key": "post",
+        "app": "slack",
+        "action": "send_message",
+        "connection": "Acme Slack",
+        "config": {"channel": fake.general, "text": "hi"},
+    }
+    return make_recipe(workspace, [step])

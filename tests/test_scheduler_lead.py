@@ -77,7 +77,7 @@ def test_beat_wakes_the_lead_before_the_next_due_time_not_a_whole_tick_later(
     settings.ENGINE_TICK_SECONDS = 60
     settings.ENGINE_SCHEDULE_LEAD_SECONDS = 2
     monkeypatch.setattr("django.db.close_old_connections", lambda: None)
-    monkeypatch.setattr(scheduler, "lead_seconds", lambda: 2.0)
+    monkeypatch.setattr(scheduler, "lead_seconds", lambda due=None: 2.0)
     recipe = cron_recipe(workspace, kit, "* * * * *")
     TriggerState.objects.filter(recipe=recipe).update(
         next_fire_at=timezone.now() + timedelta(seconds=10)
@@ -98,6 +98,33 @@ def test_the_lead_grows_when_preparing_took_more_than_half_of_it(settings):
     lead.prepared(4000, 60.0)
     assert lead.seconds(2) == scheduler.MAX_LEAD_SECONDS
     assert lead.seconds(0) == 0
+
+
+def test_the_first_lead_is_sized_by_the_burst_it_prepares(settings):
+    """Before any preparation was measured, a burst of 2,000 schedules at the next due time
+    gets a lead long enough for a prior cost per schedule, not the configured 5 s."""
+    lead = scheduler._Lead()
+    assert lead.seconds(5) == 5
+    assert lead.seconds(5, upcoming=100) == 5
+    first = lead.seconds(5, upcoming=2000)
+    assert first == 2 * scheduler.PRIOR_SECONDS_PER_SCHEDULE * 2000 > 5
+    lead.prepared(2000, 1.0)  # measured: 0.5 ms a schedule
+    assert lead.seconds(5, upcoming=2000) == 5
+
+
+def test_the_lead_counts_the_schedules_of_a_near_due_time(workspace, kit, settings):
+    settings.ENGINE_SCHEDULE_LEAD_SECONDS = 2
+    due = timezone.now().replace(microsecond=0) + timedelta(seconds=10)
+    for i in range(3):
+        recipe = cron_recipe(workspace, kit, "* * * * *", name=f"Minutely {i}")
+        TriggerState.objects.filter(recipe=recipe).update(next_fire_at=due)
+    assert scheduler.schedules_due_at(due) == 3
+    far = timezone.now() + timedelta(hours=1)
+    if connection.features.has_select_for_update_skip_locked:
+        assert scheduler.lead_seconds(due) == 2  # three schedules need less than 2 s
+        assert scheduler.lead_seconds(far) == 2  # too far to count
+    else:
+        assert scheduler.lead_seconds(due) == 0
 
 
 def test_the_lead_is_not_used_on_a_database_without_skip_locked(settings, monkeypatch):

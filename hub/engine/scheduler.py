@@ -110,25 +110,42 @@ class _Lead:
             self.per_schedule = seconds / count
             self.largest = max(self.largest, count)
 
-    def seconds(self, configured: float) -> float:
+    def seconds(self, configured: float, upcoming: int = 0) -> float:
+        """``upcoming``: how many schedules share the next due time. Before anything was
+        measured, a prior cost per schedule sizes the lead for it, so the first burst after
+        a start is ready in time too."""
         if configured <= 0:
             return 0.0
-        needed = 2 * self.per_schedule * self.largest
+        per = self.per_schedule or PRIOR_SECONDS_PER_SCHEDULE
+        needed = 2 * per * max(self.largest, upcoming)
         return min(max(configured, needed), MAX_LEAD_SECONDS)
 
 
 _lead = _Lead()
+# What preparing one schedule's run cost on this 2-core machine under load (2.3 to 4.6 ms,
+# bench/results/2026-12-01-schedules.txt): the first lead's guess until one is measured.
+PRIOR_SECONDS_PER_SCHEDULE = 0.003
 # However slow the preparation, the rows of a due time are not locked longer before it (and
 # the scheduler's heartbeat, which waits meanwhile, stays well inside its 35 s).
 MAX_LEAD_SECONDS = 20.0
 
 
-def lead_seconds() -> float:
-    """The lead the scheduler process uses now (``ENGINE_SCHEDULE_LEAD_SECONDS`` or more)."""
+def lead_seconds(due: datetime | None = None) -> float:
+    """The lead the scheduler process uses now (``ENGINE_SCHEDULE_LEAD_SECONDS`` or more),
+    for the due time ``due`` (the next one) when given: sized by how many schedules share
+    it once it is near enough to matter."""
     if not connection.features.has_select_for_update_skip_locked:
         # SQLite: a transaction held open until the due time would hold the one write lock.
         return 0.0
-    return _lead.seconds(settings.ENGINE_SCHEDULE_LEAD_SECONDS)
+    upcoming = 0
+    if due is not None and due <= timezone.now() + timedelta(seconds=MAX_LEAD_SECONDS):
+        upcoming = schedules_due_at(due)
+    return _lead.seconds(settings.ENGINE_SCHEDULE_LEAD_SECONDS, upcoming)
+
+
+def schedules_due_at(due: datetime) -> int:
+    """How many schedules share a due time (a range of the ``next_fire_at`` index)."""
+    return TriggerState.objects.filter(kind="schedule", next_fire_at=due).count()
 
 
 def _fire_at(now: datetime, lead: float) -> datetime:
@@ -241,7 +258,7 @@ def tick_until_done(*, lead: bool = False) -> int:
     starves the scheduler's other work), wake near parked waits, send due polls of app
     triggers as their own tasks. Returns the runs created. ``lead`` (the scheduler
     process): prepare a due time that is ``lead_seconds()`` ahead, see ``tick``."""
-    lead = lead_seconds() if lead else 0.0
+    lead = lead_seconds(next_due()) if lead else 0.0
     fired = 0
     for _ in range(MAX_BATCHES):
         batch = tick(lead=lead)

@@ -70,7 +70,7 @@ class HeartbeatScheduler(PersistentScheduler):
             return float("inf")
         now = timezone.now()
         ahead = (due - now).total_seconds()
-        lead = lead_seconds()
+        lead = lead_seconds(due)
         if ahead > lead:
             return time.monotonic() + ahead - lead
         if ahead > 0:

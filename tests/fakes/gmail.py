@@ -464,7 +464,9 @@ class FakeGoogle(FakeApp):
         if query:
             matches = self._query(query)
             found = [m for m in found if matches(m)]
-        found.sort(key=lambda m: int(m["internalDate"]), reverse=True)
+        # Newest first; mail delivered within one millisecond comes newest first too (Gmail's
+        # ids grow with time: the fake's are fixed-width hex, so they compare as strings).
+        found.sort(key=lambda m: (int(m["internalDate"]), m["id"]), reverse=True)
         start = self._page_start(request.arg("pageToken"))
         page = found[start : start + size]
         body: dict[str, Any] = {}

@@ -148,12 +148,16 @@ def schedules_due_at(due: datetime) -> int:
     return TriggerState.objects.filter(kind="schedule", next_fire_at=due).count()
 
 
-def _fire_at(now: datetime, lead: float) -> datetime:
+_LOOK_UP = object()  # ``tick``'s earliest due time not known yet: ask the index
+
+
+def _fire_at(now: datetime, lead: float, earliest=_LOOK_UP) -> datetime:
     """The moment this tick fires at: now, or — when the earliest due time is at most
     ``lead`` seconds ahead — that due time, so the batch is ready before it comes."""
     if lead <= 0:
         return now
-    earliest = next_due()
+    if earliest is _LOOK_UP:
+        earliest = next_due()
     if earliest is not None and now < earliest <= now + timedelta(seconds=lead):
         return earliest
     return now
@@ -165,7 +169,7 @@ def _wait_until(moment: datetime) -> None:
         time.sleep(ahead)
 
 
-def tick(now: datetime | None = None, *, lead: float = 0.0) -> int:
+def tick(now: datetime | None = None, *, lead: float = 0.0, earliest=_LOOK_UP) -> int:
     """Fire what is due (one batch); returns how many runs were created.
 
     With ``lead`` (the scheduler process, on PostgreSQL) a due time that is at most that
@@ -179,7 +183,7 @@ def tick(now: datetime | None = None, *, lead: float = 0.0) -> int:
 
     started = timezone.now()
     now = now or started
-    fire_at = _fire_at(now, lead)
+    fire_at = _fire_at(now, lead, earliest)
     limit = LEAD_BATCH if fire_at > now else BATCH
     with transaction.atomic():
         due = _due(fire_at, limit)
@@ -258,10 +262,13 @@ def tick_until_done(*, lead: bool = False) -> int:
     starves the scheduler's other work), wake near parked waits, send due polls of app
     triggers as their own tasks. Returns the runs created. ``lead`` (the scheduler
     process): prepare a due time that is ``lead_seconds()`` ahead, see ``tick``."""
-    lead = lead_seconds(next_due()) if lead else 0.0
+    earliest = next_due() if lead else _LOOK_UP
+    lead = lead_seconds(earliest) if lead else 0.0
     fired = 0
     for _ in range(MAX_BATCHES):
-        batch = tick(lead=lead)
+        # The first batch uses the due time the lead was sized for; later ones look again.
+        batch = tick(lead=lead, earliest=earliest)
+        earliest = _LOOK_UP
         fired += batch
         if batch < BATCH:
             break

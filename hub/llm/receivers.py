@@ -56,29 +56,30 @@ def _with_run_facts(info: hooks.CallInfo) -> tuple[hooks.CallInfo, dict | None, 
     running = current_step(info.run_id, info.step_key)
     if running is not None:
         facts = running.facts
-        filled = replace(
-            info,
-            recipe_id=info.recipe_id or facts.recipe_id,
-            version_id=info.version_id or facts.version_id,
-            member_id=info.member_id or facts.member_id,
+        known = (facts.recipe_id, facts.version_id, facts.member_id)
+        step, zone = running.step, facts.workspace_timezone
+    else:
+        row = (
+            Run.objects.filter(id=info.run_id)
+            .values("recipe_id", "version_id", "recipe__owner_id", "version__document")
+            .first()
         )
-        return filled, running.step, facts.workspace_timezone
-    row = (
-        Run.objects.filter(id=info.run_id)
-        .values("recipe_id", "version_id", "recipe__owner_id", "version__document")
-        .first()
-    )
-    if row is None:
-        return info, None, None
+        if row is None:
+            return info, None, None
+        known = (row["recipe_id"], row["version_id"], row["recipe__owner_id"])
+        steps = (row["version__document"] or {}).get("steps") or []
+        step = next(
+            (s for s in steps if isinstance(s, dict) and s.get("key") == info.step_key), None
+        )
+        zone = None
+    recipe_id, version_id, member_id = known
     filled = replace(
         info,
-        recipe_id=info.recipe_id or row["recipe_id"],
-        version_id=info.version_id or row["version_id"],
-        member_id=info.member_id or row["recipe__owner_id"],
+        recipe_id=info.recipe_id or recipe_id,
+        version_id=info.version_id or version_id,
+        member_id=info.member_id or member_id,
     )
-    steps = (row["version__document"] or {}).get("steps") or []
-    step = next((s for s in steps if isinstance(s, dict) and s.get("key") == info.step_key), None)
-    return filled, step, None
+    return filled, step, zone
 
 
 def prompt_version(info: hooks.CallInfo, step: dict | None) -> str:

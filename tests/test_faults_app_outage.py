@@ -2,7 +2,11 @@
 Slack answers 503 to every post, then a 429 storm with Retry-After, switched at runtime
 through the fake's control endpoint (as the bench switches a fake in another process).
 Whatever the app answers, every run finishes — posted once, or failed saying it gave up —
-and no step is tried more often than ENGINE_MAX_ATTEMPTS."""
+and no step is tried more often than ENGINE_MAX_ATTEMPTS.
+
+The Procfile's scheduler runs beside the worker, as in every deployment: with this policy's
+3 s visibility timeout a backoff over 1.5 s is parked in the database without a message, and
+the scheduler's tick sends it (docs/engine.md, "Waits")."""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import requests
 
 from hub.engine.models import Run, StepRun
 from hub.engine.runs import start_run
-from tests.conftest import WorkerProcess, make_recipe, slack_connection, slack_step
+from tests.conftest import ROOT, WorkerProcess, make_recipe, slack_connection, slack_step
+from tests.procfile import ProcfileProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,10 +41,16 @@ POLICY = {
 @pytest.fixture
 def worker(celery_queue, fake_slack, settings):
     settings.ENGINE_MAX_ATTEMPTS = MAX_ATTEMPTS
-    process = WorkerProcess(
-        celery_queue, concurrency=4, extra_env={**fake_slack.settings(), **POLICY}
+    env = {**fake_slack.settings(), **POLICY}
+    process = WorkerProcess(celery_queue, concurrency=4, extra_env=env).start()
+    scheduler = ProcfileProcess(
+        "scheduler",
+        ROOT / "var" / f"scheduler-{celery_queue}.log",
+        env={**env, "CELERY_QUEUE": celery_queue},
     ).start()
+    scheduler.wait_for("beat: Starting")
     yield process
+    scheduler.stop()
     process.stop()
 
 
@@ -61,7 +72,24 @@ def wait_until(predicate, worker, what: str, timeout: float = 90.0) -> None:
         if predicate():
             return
         time.sleep(0.1)
-    pytest.fail(f"Timed out waiting for {what}.\n{worker.log()[-4000:]}")
+    pytest.fail(f"Timed out waiting for {what}.\n{where_runs_are()}\n{worker.log()[-4000:]}")
+
+
+def where_runs_are() -> str:
+    """Each run's state and attempts, so a timeout says which run stopped where."""
+    lines = []
+    for run in Run.objects.order_by("id"):
+        lines.append(
+            f"run {run.id} {run.status} resume_at={run.resume_at} enqueued_at={run.enqueued_at}"
+            f" lease={run.lease_owner}@{run.lease_expires}"
+            f" for={run.enqueued_for} error={run.error[:120]!r}"
+        )
+        for step in StepRun.objects.filter(run=run).order_by("attempt", "id"):
+            lines.append(
+                f"  {step.key}#{step.attempt} {step.status} {step.started_at} "
+                f"{step.finished_at} {step.error[:100]!r}"
+            )
+    return "\n".join(lines)
 
 
 def all_finished(runs):

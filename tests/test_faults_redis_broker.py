@@ -59,3 +59,33 @@ def test_the_settings_use_it_for_a_redis_broker(settings):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("the embedded default uses the file broker")
     assert app.connection_for_write().transport_cls == "hub.system.redis_broker:Transport"
+
+
+def test_publishing_builds_one_client_per_pool_and_a_new_one_after_a_reconnect(
+    redis_url, monkeypatch
+):
+    import redis
+
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(client, *args, **kwargs):
+        built.append(kwargs.get("connection_pool"))
+        original(client, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    connection = Connection(redis_url, transport=Transport)
+    queue = connection.SimpleQueue("hub-test-publish")
+    queue.put({"n": 0})
+    after_first = len(built)
+    for n in range(1, 20):
+        queue.put({"n": n})
+    assert len(built) == after_first  # not one client per message
+    # A reconnect replaces the channel's pools: the next message goes through the new one.
+    old_pool = queue.channel.pool
+    queue.channel._disconnect_pools()
+    queue.put({"n": 20})
+    assert built[-1] is queue.channel.pool is not old_pool
+    assert [queue.get(timeout=5).payload["n"] for _ in range(21)] == list(range(21))
+    queue.close()
+    connection.close()

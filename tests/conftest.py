@@ -377,6 +377,28 @@ def make_recipe(workspace, steps, *, trigger=None, name="Test recipe", publish=T
 
 
 @pytest.fixture
+def hook(workspace, kit):
+    """A published recipe started by a webhook, its one step echoing ``trigger.x``."""
+    return make_recipe(
+        workspace,
+        [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ trigger.x }}"}}],
+        trigger={"app": "webhook", "event": "catch"},
+    )
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The messages handed to the broker instead of sent, by task name and arguments."""
+    from celery import current_app
+
+    messages = []
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, args, **options: messages.append((name, args))
+    )
+    return messages
+
+
+@pytest.fixture
 def fake_slack(settings):
     """The Slack fake on a free port, with the hub's settings pointing at it."""
     from tests.fakes.slack import FakeSlack

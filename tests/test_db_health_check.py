@@ -21,24 +21,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def hook(workspace, kit):
-    return make_recipe(
-        workspace,
-        [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ trigger.x }}"}}],
-        trigger={"app": "webhook", "event": "catch"},
-    )
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    from celery import current_app
-
-    messages = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, **kw: messages.append(args))
-    return messages
-
-
 def post(client, recipe, x):
     path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
     return client.post(path, {"x": x}, content_type="application/json")

@@ -9,16 +9,6 @@ from django.db import OperationalError
 
 from hub.engine.models import Run
 from hub.system import disk
-from tests.conftest import make_recipe
-
-
-@pytest.fixture
-def hook(workspace, kit):
-    return make_recipe(
-        workspace,
-        [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ trigger.x }}"}}],
-        trigger={"app": "webhook", "event": "catch"},
-    )
 
 
 @pytest.fixture

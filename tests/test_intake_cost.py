@@ -16,30 +16,9 @@ from hub.recipes.services import set_paused
 from tests.conftest import make_recipe
 
 
-@pytest.fixture
-def hook(workspace, kit):
-    return make_recipe(
-        workspace,
-        [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ trigger.x }}"}}],
-        trigger={"app": "webhook", "event": "catch"},
-    )
-
-
 def post(client, recipe, body=b'{"x": 1}', secret=None, **headers):
     path = f"/hooks/{recipe.public_id}/{secret or recipe.webhook_secret}"
     return client.post(path, body, content_type="application/json", **headers)
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """The messages handed to the broker, by task name and arguments."""
-    from celery import current_app
-
-    messages = []
-    monkeypatch.setattr(
-        current_app, "send_task", lambda name, args, **options: messages.append((name, args))
-    )
-    return messages
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,17 +12,8 @@ from django.core.management import CommandError, call_command
 
 from hub.engine.models import Run
 from hub.recipes.services import set_paused
-from tests.conftest import ROOT, make_recipe
+from tests.conftest import ROOT
 from tests.procfile import ProcfileProcess
-
-
-@pytest.fixture
-def hook_recipe(workspace, kit):
-    return make_recipe(
-        workspace,
-        [{"key": "a", "app": "kit", "action": "echo", "config": {"text": "{{ trigger.x }}"}}],
-        trigger={"app": "webhook", "event": "catch"},
-    )
 
 
 def hook_path(recipe) -> str:
@@ -56,43 +47,43 @@ def send(web, path: str, chunks: list[bytes] | None = None, body: bytes | None =
     return response.status, json.loads(payload)
 
 
-def test_chunked_body_reaches_the_run(web, hook_recipe):
+def test_chunked_body_reaches_the_run(web, hook):
     chunks = [b'{"x": "hel', b'lo", "n', b'": [1, 2, 3]}']
-    status, answer = send(web, hook_path(hook_recipe), chunks=chunks)
+    status, answer = send(web, hook_path(hook), chunks=chunks)
     assert status == 202, (answer, web.log())
     run = Run.objects.get(id=answer["run_id"])
     assert run.trigger_data == {"x": "hello", "n": [1, 2, 3]}
 
 
-def test_chunked_body_over_the_cap_is_413(web, hook_recipe):
+def test_chunked_body_over_the_cap_is_413(web, hook):
     piece = b"y" * (64 * 1024)
     chunks = [b'{"x": "', *[piece] * 17, b'"}']  # about 1.1 MB, over the 1 MB cap
-    status, answer = send(web, hook_path(hook_recipe), chunks=chunks)
+    status, answer = send(web, hook_path(hook), chunks=chunks)
     assert status == 413 and "larger than 1024 KB" in answer["error"]
     assert Run.objects.count() == 0
 
 
-def test_content_length_bodies_still_work(web, hook_recipe):
-    status, answer = send(web, hook_path(hook_recipe), body=b'{"x": "framed"}')
+def test_content_length_bodies_still_work(web, hook):
+    status, answer = send(web, hook_path(hook), body=b'{"x": "framed"}')
     assert status == 202
     assert Run.objects.get(id=answer["run_id"]).trigger_data == {"x": "framed"}
-    status, answer = send(web, hook_path(hook_recipe), body=b"{" + b" " * (1024 * 1024) + b"}")
+    status, answer = send(web, hook_path(hook), body=b"{" + b" " * (1024 * 1024) + b"}")
     assert status == 413
-    status, answer = send(web, hook_path(hook_recipe), body=b"")
+    status, answer = send(web, hook_path(hook), body=b"")
     assert status == 202 and Run.objects.get(id=answer["run_id"]).trigger_data == {}
 
 
-def test_chunked_body_on_a_server_that_cannot_frame_it_is_411(rf, hook_recipe):
+def test_chunked_body_on_a_server_that_cannot_frame_it_is_411(rf, hook):
     """A server that passes chunked framing through undecoded (runserver) cannot say where the
     body ends: the sender is told to send a length, rather than the body being lost."""
     from hub.web.webhooks import catch
 
     request = rf.post(
-        hook_path(hook_recipe), data=b"", content_type="application/json",
+        hook_path(hook), data=b"", content_type="application/json",
         HTTP_TRANSFER_ENCODING="chunked",
     )  # fmt: skip
     request.META.pop("CONTENT_LENGTH", None)
-    response = catch(request, hook_recipe.public_id, hook_recipe.webhook_secret)
+    response = catch(request, hook.public_id, hook.webhook_secret)
     assert response.status_code == 411
     assert "Content-Length" in json.loads(response.content)["error"]
     assert Run.objects.count() == 0
@@ -110,42 +101,38 @@ NON_FINITE = [
 
 
 @pytest.mark.parametrize(("body", "culprit"), NON_FINITE)
-def test_webhook_refuses_non_finite_numbers_with_400(client, hook_recipe, body, culprit):
-    response = client.post(hook_path(hook_recipe), data=body, content_type="application/json")
+def test_webhook_refuses_non_finite_numbers_with_400(client, hook, body, culprit):
+    response = client.post(hook_path(hook), data=body, content_type="application/json")
     assert response.status_code == 400
     reason = response.json()["error"]
     assert culprit in reason and "finite number" in reason
     assert Run.objects.count() == 0
 
 
-def test_webhook_refuses_an_integer_too_long_to_read_with_400(client, hook_recipe):
+def test_webhook_refuses_an_integer_too_long_to_read_with_400(client, hook):
     body = '{"x": ' + "9" * 5000 + "}"
-    response = client.post(hook_path(hook_recipe), data=body, content_type="application/json")
+    response = client.post(hook_path(hook), data=body, content_type="application/json")
     assert response.status_code == 400
     assert "5000 digits" in response.json()["error"]
     assert Run.objects.count() == 0
 
 
-def test_run_now_refuses_non_finite_numbers(member_client, hook_recipe):
-    response = member_client.post(
-        f"/recipes/{hook_recipe.pk}/run/", {"data": '{"x": NaN}'}, follow=True
-    )
+def test_run_now_refuses_non_finite_numbers(member_client, hook):
+    response = member_client.post(f"/recipes/{hook.pk}/run/", {"data": '{"x": NaN}'}, follow=True)
     text = response.content.decode()
     assert "NaN" in text and "finite number" in text
     assert Run.objects.count() == 0
 
 
-def test_recipes_run_command_refuses_non_finite_numbers(hook_recipe):
+def test_recipes_run_command_refuses_non_finite_numbers(hook):
     with pytest.raises(CommandError, match=r"1e999.*finite number"):
-        call_command(
-            "recipes", "run", hook_recipe.name, "--data", '{"x": 1e999}', stdout=StringIO()
-        )
+        call_command("recipes", "run", hook.name, "--data", '{"x": 1e999}', stdout=StringIO())
     assert Run.objects.count() == 0
 
 
-def test_finite_numbers_still_arrive_as_numbers(client, hook_recipe):
+def test_finite_numbers_still_arrive_as_numbers(client, hook):
     body = '{"a": 1.5e300, "b": -0.0, "c": 12345678901234567890, "d": 1e-999}'
-    response = client.post(hook_path(hook_recipe), data=body, content_type="application/json")
+    response = client.post(hook_path(hook), data=body, content_type="application/json")
     assert response.status_code == 202
     data = Run.objects.get(id=response.json()["run_id"]).trigger_data
     # PostgreSQL's jsonb gives 1.5e300 back written out in digits: the same number.
@@ -156,20 +143,20 @@ def test_finite_numbers_still_arrive_as_numbers(client, hook_recipe):
 # ---------------------------------------------------------------- the secret in a header
 
 
-def test_secret_may_come_in_a_header_instead_of_the_path(client, hook_recipe):
-    address = f"/hooks/{hook_recipe.public_id}"
+def test_secret_may_come_in_a_header_instead_of_the_path(client, hook):
+    address = f"/hooks/{hook.public_id}"
     response = client.post(
         address, data={"x": 1}, content_type="application/json",
-        HTTP_X_HOOK_SECRET=hook_recipe.webhook_secret,
+        HTTP_X_HOOK_SECRET=hook.webhook_secret,
     )  # fmt: skip
     assert response.status_code == 202
     assert Run.objects.get(id=response.json()["run_id"]).trigger_data == {"x": 1}
     for wrong in ({"HTTP_X_HOOK_SECRET": "nope"}, {}):
         response = client.post(address, data={}, content_type="application/json", **wrong)
         assert response.status_code == 404
-    set_paused(hook_recipe, True)
+    set_paused(hook, True)
     response = client.post(
         address, data={}, content_type="application/json",
-        HTTP_X_HOOK_SECRET=hook_recipe.webhook_secret,
+        HTTP_X_HOOK_SECRET=hook.webhook_secret,
     )  # fmt: skip
     assert response.status_code == 409

@@ -386,6 +386,29 @@ def hook(workspace, kit):
     )
 
 
+def hook_path(recipe, secret: str | None = None) -> str:
+    return f"/hooks/{recipe.public_id}/{secret or recipe.webhook_secret}"
+
+
+def post_hook(client, recipe, body=b'{"x": 1}', secret=None, **headers):
+    """POST ``body`` to the recipe's webhook address through the test client."""
+    return client.post(hook_path(recipe, secret), body, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def web(transactional_db, celery_queue):
+    """The Procfile's web process (gunicorn) on the test database, sending to this test's
+    queue."""
+    from tests.procfile import ProcfileProcess
+
+    process = ProcfileProcess(
+        "web", ROOT / "var" / f"web-{celery_queue}.log", env={"CELERY_QUEUE": celery_queue}
+    )
+    process.start().wait_listening()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
 def sent(monkeypatch):
     """The messages handed to the broker instead of sent, by task name and arguments."""

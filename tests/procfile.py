@@ -3,6 +3,8 @@ test database, with everything they print captured to a file. No tests live here
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shlex
 import signal
@@ -122,3 +124,18 @@ class ProcfileProcess:
                 self.process.wait()
         if getattr(self, "_log", None):
             self._log.close()
+
+
+def send(web: ProcfileProcess, path: str, chunks: list[bytes] | None = None, body=None):
+    """POST ``chunks`` with Transfer-Encoding: chunked, or ``body`` with a Content-Length, to
+    the web process; returns the status and the JSON answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    if chunks is not None:
+        conn.request("POST", path, body=iter(chunks), headers=headers, encode_chunked=True)
+    else:
+        conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    payload = response.read()
+    conn.close()
+    return response.status, json.loads(payload)

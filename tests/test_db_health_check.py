@@ -3,8 +3,6 @@ connection the server ended is still replaced before the next request uses it.""
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
 
 import psycopg
@@ -12,18 +10,13 @@ import pytest
 from django.db import close_old_connections, connection
 
 from hub.engine.models import Run
-from tests.conftest import ROOT, make_recipe, using_postgres  # noqa: F401  (the skipif)
-from tests.procfile import ProcfileProcess
+from tests.conftest import hook_path, post_hook, using_postgres  # noqa: F401  (the skipif)
+from tests.procfile import send
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif("not using_postgres()", reason="the check is PostgreSQL's"),
 ]
-
-
-def post(client, recipe, x):
-    path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
-    return client.post(path, {"x": x}, content_type="application/json")
 
 
 class StatementSpy:
@@ -42,34 +35,14 @@ class StatementSpy:
 
 
 def test_a_webhook_on_a_kept_connection_sends_no_health_query(client, hook, sent, monkeypatch):
-    assert post(client, hook, "warm").status_code == 202  # the connection is open and kept
+    assert post_hook(client, hook).status_code == 202  # the connection is open and kept
     # What Django does as each request starts under gunicorn (the test client leaves it out):
     # the next first query runs the health check.
     close_old_connections()
     spy = StatementSpy(monkeypatch)
-    assert post(client, hook, "second").status_code == 202
+    assert post_hook(client, hook).status_code == 202
     assert connection.health_check_done
     assert len(spy.statements) == 2, spy.statements  # find the hook, insert the run
-
-
-@pytest.fixture
-def web(celery_queue):
-    process = ProcfileProcess(
-        "web", ROOT / "var" / f"web-{celery_queue}.log", env={"CELERY_QUEUE": celery_queue}
-    )
-    process.start().wait_listening()
-    yield process
-    process.stop()
-
-
-def send(web, recipe, x) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=60)
-    path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
-    conn.request(
-        "POST", path, body=json.dumps({"x": x}), headers={"Content-Type": "application/json"}
-    )
-    response = conn.getresponse()
-    return response.status, response.read()
 
 
 def end_other_backends() -> int:
@@ -83,11 +56,11 @@ def end_other_backends() -> int:
 
 
 def test_the_webhook_after_the_server_ended_the_webs_connection_is_accepted(hook, web):
-    assert send(web, hook, "before")[0] == 202
+    assert send(web, hook_path(hook), body=b'{"x": "before"}')[0] == 202
     assert end_other_backends() >= 1
     time.sleep(0.5)  # the server's goodbye reaches the web's socket
 
-    status, body = send(web, hook, "after")
+    status, body = send(web, hook_path(hook), body=b'{"x": "after"}')
 
     assert status == 202, (body, web.log()[-2000:])
     assert sorted(Run.objects.values_list("trigger_data__x", flat=True)) == ["after", "before"]

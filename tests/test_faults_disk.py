@@ -9,6 +9,7 @@ from django.db import OperationalError
 
 from hub.engine.models import Run
 from hub.system import disk
+from tests.conftest import post_hook
 
 
 @pytest.fixture
@@ -21,13 +22,8 @@ def disk_full(settings):
     disk.forget()
 
 
-def post(client, recipe):
-    path = f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
-    return client.post(path, b'{"x": 1}', content_type="application/json")
-
-
 def test_disk_full_refuses_webhooks_with_503_then_recovers(client, hook, disk_full):
-    refused = post(client, hook)
+    refused = post_hook(client, hook)
     assert refused.status_code == 503
     assert refused["Retry-After"] == "60"
     assert "disk space" in refused.json()["error"]
@@ -35,7 +31,7 @@ def test_disk_full_refuses_webhooks_with_503_then_recovers(client, hook, disk_fu
 
     disk_full.HUB_MIN_FREE_MB = 1  # space came back
     disk.forget()
-    accepted = post(client, hook)
+    accepted = post_hook(client, hook)
     assert accepted.status_code == 202
     assert Run.objects.count() == 1
 
@@ -62,7 +58,7 @@ def test_a_database_full_error_while_accepting_is_a_503_not_a_500(client, hook, 
         raise OperationalError("database or disk is full")
 
     monkeypatch.setattr(runs._INSERT_RUN, "insert", full)
-    response = post(client, hook)
+    response = post_hook(client, hook)
     assert response.status_code == 503
     assert not Run.objects.exists()
 
@@ -80,7 +76,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(client, hook, monkeyp
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(webhooks._HOOK, "first", gone)
-    response = post(client, hook)
+    response = post_hook(client, hook)
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert "cannot reach its database" in response.json()["error"]

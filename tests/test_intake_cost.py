@@ -13,12 +13,7 @@ from django.utils import timezone
 from hub.engine.models import Run
 from hub.engine.runs import _INSERT_RUN
 from hub.recipes.services import set_paused
-from tests.conftest import make_recipe
-
-
-def post(client, recipe, body=b'{"x": 1}', secret=None, **headers):
-    path = f"/hooks/{recipe.public_id}/{secret or recipe.webhook_secret}"
-    return client.post(path, body, content_type="application/json", **headers)
+from tests.conftest import make_recipe, post_hook
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,7 +21,7 @@ def test_an_accepted_webhook_costs_two_statements_and_one_message(client, hook, 
     # Outside a test transaction, as gunicorn serves it: no savepoints, the message sent
     # as the insert commits.
     with CaptureQueriesContext(connection) as queries:
-        response = post(client, hook, b'{"x": "first"}')
+        response = post_hook(client, hook, b'{"x": "first"}')
     assert response.status_code == 202
     assert len(queries) == 2, [q["sql"] for q in queries]
     run = Run.objects.get(id=response.json()["run_id"])
@@ -43,11 +38,11 @@ def test_refusals_cost_one_statement(client, hook, workspace, sent):
         (manual, None, 404),  # no webhook trigger, no address
     ]:
         with CaptureQueriesContext(connection) as queries:
-            assert post(client, recipe, secret=secret).status_code == status
+            assert post_hook(client, recipe, secret=secret).status_code == status
         assert len(queries) == 1
     set_paused(hook, True)
     with CaptureQueriesContext(connection) as queries:
-        assert post(client, hook).status_code == 409
+        assert post_hook(client, hook).status_code == 409
     assert len(queries) == 1
     assert not Run.objects.exists() and sent == []
 
@@ -83,8 +78,8 @@ def test_the_run_insert_refuses_a_field_the_model_does_not_have(hook):
 
 
 def test_a_duplicate_idempotency_key_answers_with_the_first_run(client, hook, sent):
-    first = post(client, hook, json.dumps({"x": 1}).encode(), HTTP_IDEMPOTENCY_KEY="k1")
-    again = post(client, hook, json.dumps({"x": 2}).encode(), HTTP_IDEMPOTENCY_KEY="k1")
+    first = post_hook(client, hook, json.dumps({"x": 1}).encode(), HTTP_IDEMPOTENCY_KEY="k1")
+    again = post_hook(client, hook, json.dumps({"x": 2}).encode(), HTTP_IDEMPOTENCY_KEY="k1")
     assert first.status_code == 202 and again.status_code == 200
     assert again.json() == {"run_id": first.json()["run_id"], "duplicate": True}
     assert Run.objects.count() == 1

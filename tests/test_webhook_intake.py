@@ -3,7 +3,6 @@ Procfile starts it), and numbers JSON cannot carry refused at every intake."""
 
 from __future__ import annotations
 
-import http.client
 import json
 from io import StringIO
 
@@ -12,39 +11,10 @@ from django.core.management import CommandError, call_command
 
 from hub.engine.models import Run
 from hub.recipes.services import set_paused
-from tests.conftest import ROOT
-from tests.procfile import ProcfileProcess
-
-
-def hook_path(recipe) -> str:
-    return f"/hooks/{recipe.public_id}/{recipe.webhook_secret}"
-
+from tests.conftest import hook_path
+from tests.procfile import send
 
 # ---------------------------------------------------------------- through gunicorn
-
-
-@pytest.fixture
-def web(transactional_db, celery_queue):
-    process = ProcfileProcess(
-        "web", ROOT / "var" / f"web-{celery_queue}.log", env={"CELERY_QUEUE": celery_queue}
-    )
-    process.start().wait_listening()
-    yield process
-    process.stop()
-
-
-def send(web, path: str, chunks: list[bytes] | None = None, body: bytes | None = None):
-    """POST ``chunks`` with Transfer-Encoding: chunked, or ``body`` with a Content-Length."""
-    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if chunks is not None:
-        conn.request("POST", path, body=iter(chunks), headers=headers, encode_chunked=True)
-    else:
-        conn.request("POST", path, body=body, headers=headers)
-    response = conn.getresponse()
-    payload = response.read()
-    conn.close()
-    return response.status, json.loads(payload)
 
 
 def test_chunked_body_reaches_the_run(web, hook):
